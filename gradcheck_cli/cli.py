@@ -1,0 +1,81 @@
+"""The command line: options in, one core call, output, exit code.
+
+Imports nothing heavy at start-up: ``--help`` and parse errors never load torch or SymPy.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .errors import ExitCode, GradcheckError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _names(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gradcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def gradcheck(
+    model: Annotated[str, typer.Argument(help="Model expression, e.g. 'w*x+b'.")],
+    loss: Annotated[str, typer.Option(help="Loss: mse, or none for the model output itself.")]
+    = "mse",
+    seed: Annotated[int, typer.Option(help="Seed: inputs from 10*seed, params from seed.")] = 0,
+    dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
+    samples: Annotated[int, typer.Option(help="Samples of every input and target.")] = 1,
+    reduction: Annotated[str, typer.Option(help="Loss reduction: mean or sum.")] = "mean",
+    inputs: Annotated[str | None, typer.Option(help="Input symbols, comma-separated.")] = None,
+    target: Annotated[str | None, typer.Option(help="Target symbol (default y).")] = None,
+    params: Annotated[str | None, typer.Option(help="Parameters to differentiate.")] = None,
+    at: Annotated[list[str] | None, typer.Option(
+        help="Fixed values NAME=NUMBER (repeatable or comma-separated).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output: table or json.")]
+    = Format.table,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Check autograd's gradients of a model and loss against exact symbolic ones."""
+    from .problem import Options, parse_at
+
+    try:
+        options = Options(loss=loss, seed=seed, dtype=dtype, samples=samples,
+                          reduction=reduction, inputs=_names(inputs), target=target,
+                          params=_names(params), at=parse_at(at or []))
+        from .core import check_options
+
+        result = check_options(model, options)
+    except GradcheckError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(int(exc.exit_code)) from None
+    from .report import print_result
+
+    print_result(result, fmt.value)
+    raise typer.Exit(int(ExitCode.OK if result.ok else ExitCode.FAILED))
+
+
+def main() -> None:
+    app(prog_name="gradcheck")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

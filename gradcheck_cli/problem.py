@@ -1,0 +1,110 @@
+"""What is being checked: the options of a check and the roles of the model's symbols.
+
+Roles: ``x`` is the input and ``y`` the target by default; every other symbol is a parameter.
+What the user names explicitly wins over the defaults. Pure standard library.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import RoleError, UnsupportedError
+
+DTYPES = ("float32", "float64")
+MAX_SAMPLES = 100_000
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything about a check except the model text."""
+
+    loss: str = "mse"
+    seed: int = 0
+    dtype: str = "float32"
+    samples: int = 1
+    reduction: str = "mean"
+    inputs: tuple[str, ...] | None = None
+    target: str | None = None
+    params: tuple[str, ...] | None = None
+    at: tuple[tuple[str, float], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        from .losses import REDUCTIONS
+
+        if self.dtype not in DTYPES:
+            raise UnsupportedError(f"unknown dtype '{self.dtype}' (supported: {', '.join(DTYPES)})")
+        if self.reduction not in REDUCTIONS:
+            raise UnsupportedError(
+                f"unknown reduction '{self.reduction}' (supported: {', '.join(REDUCTIONS)})")
+        if not 1 <= self.samples <= MAX_SAMPLES:
+            raise UnsupportedError(f"samples must be between 1 and {MAX_SAMPLES}")
+        if self.seed < 0:
+            raise UnsupportedError("seed must be 0 or more")
+
+
+@dataclass(frozen=True)
+class Roles:
+    inputs: tuple[str, ...]
+    target: str | None
+    params: tuple[str, ...]
+
+
+def assign_roles(symbols: tuple[str, ...], needs_target: bool, inputs: tuple[str, ...] | None,
+                 target: str | None, params: tuple[str, ...] | None) -> Roles:
+    """Decide which symbols are inputs, target and parameters (see the README)."""
+    for option, names in (("--inputs", inputs), ("--params", params)):
+        for name in names or ():
+            if name not in symbols:
+                raise RoleError(f"{option} names '{name}', which is not in the model "
+                                f"(symbols: {', '.join(symbols) or 'none'})")
+    if target is not None and not needs_target:
+        raise RoleError(f"--target '{target}' given, but this loss has no target")
+    target_name = (target or "y") if needs_target else None
+    if target_name is not None and target_name in symbols:
+        raise RoleError(f"the model uses the target symbol '{target_name}': the loss compares "
+                        "the model with the target, so name it otherwise (or use --target)")
+    overlap = set(inputs or ()) & set(params or ())
+    if overlap:
+        raise RoleError(f"'{sorted(overlap)[0]}' is named both in --inputs and in --params")
+    explicit_inputs = inputs is not None
+    if inputs is None:
+        inputs = ("x",) if "x" in symbols and "x" not in (params or ()) else ()
+    if params is None:
+        params = tuple(s for s in symbols if s not in inputs)
+        if not params and not needs_target and not explicit_inputs:
+            inputs, params = (), symbols
+    else:
+        inputs = inputs + tuple(s for s in symbols if s not in inputs and s not in params)
+    if not params:
+        raise RoleError("no parameters to differentiate: every symbol of the model is an input "
+                        f"({', '.join(inputs) or 'none'}); name some with --params")
+    return Roles(inputs=inputs, target=target_name, params=params)
+
+
+def parse_at(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """``["w=0.5", "x=2,b=1"]`` -> ``(("w", 0.5), ("x", 2.0), ("b", 1.0))``."""
+    pairs: dict[str, float] = {}
+    for item in items:
+        for part in item.split(","):
+            name, sep, text = part.partition("=")
+            name, text = name.strip(), text.strip()
+            if not sep or not name.isidentifier():
+                raise RoleError(f"--at expects NAME=NUMBER, got '{part.strip()}'")
+            try:
+                value = float(text)
+            except ValueError:
+                raise RoleError(f"--at {name}: '{text}' is not a number") from None
+            if not math.isfinite(value):
+                raise RoleError(f"--at {name}: value must be finite, got '{text}'")
+            pairs[name] = value
+    return tuple(pairs.items())
+
+
+def check_fixed(at: tuple[tuple[str, float], ...], symbols: tuple[str, ...],
+                target: str | None) -> None:
+    allowed = symbols + ((target,) if target else ())
+    for name, _ in at:
+        if name not in allowed:
+            raise RoleError(f"--at names '{name}', which is not in the model "
+                            f"(symbols: {', '.join(allowed)})")

@@ -1,0 +1,93 @@
+"""Result objects: frozen dataclasses with ``to_dict()``.
+
+The table and the JSON are both drawn from these objects, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+def _number(value: float | None) -> float | str | None:
+    """JSON has no NaN or infinity: those become the strings "nan", "inf", "-inf"."""
+    if value is None or math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+@dataclass(frozen=True)
+class GradientResult:
+    param: str
+    formula: str
+    exact: float
+    autograd: float | None
+    abs_error: float
+    rel_error: float | None
+    tolerance: float
+    verdict: str
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "param": self.param,
+            "formula": self.formula,
+            "exact": _number(self.exact),
+            "autograd": _number(self.autograd),
+            "abs_error": _number(self.abs_error),
+            "rel_error": _number(self.rel_error),
+            "tolerance": _number(self.tolerance),
+            "verdict": self.verdict,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    model: str
+    loss: str
+    reduction: str
+    dtype: str
+    seed: int
+    samples: int
+    inputs: tuple[str, ...]
+    target: str | None
+    params: tuple[str, ...]
+    values: tuple[tuple[str, tuple[float, ...]], ...]
+    z_exact: tuple[float, ...]
+    z_autograd: tuple[float, ...]
+    loss_exact: float
+    loss_autograd: float
+    gradients: tuple[GradientResult, ...]
+
+    @property
+    def status(self) -> str:
+        return "pass" if all(g.verdict == "pass" for g in self.gradients) else "fail"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        def scalar_or_list(items: tuple[float, ...]) -> Any:
+            numbers = [_number(v) for v in items]
+            return numbers[0] if len(numbers) == 1 else numbers
+
+        return {
+            "status": self.status,
+            "model": self.model,
+            "loss": self.loss,
+            "reduction": self.reduction,
+            "dtype": self.dtype,
+            "seed": self.seed,
+            "samples": self.samples,
+            "roles": {"inputs": list(self.inputs), "target": self.target,
+                      "params": list(self.params)},
+            "values": {name: scalar_or_list(v) for name, v in self.values},
+            "z": {"exact": scalar_or_list(self.z_exact),
+                  "autograd": scalar_or_list(self.z_autograd)},
+            "loss_value": {"exact": _number(self.loss_exact),
+                           "autograd": _number(self.loss_autograd)},
+            "gradients": [g.to_dict() for g in self.gradients],
+        }
