@@ -295,7 +295,7 @@ def _convert(key: str, rule: Key, value: Any) -> Any:
     too_low = (rule.low is not None and value < rule.low) or (
         rule.above is not None and value <= rule.above)
     if too_low:
-        raise _Bad(f"key {key!r} is out of range: must be{_bounds(rule)[1:]}, got {_show(value)}")
+        raise _Bad(f"key {key!r} is out of range: must be{_bounds(rule)}, got {_show(value)}")
     return value
 
 
