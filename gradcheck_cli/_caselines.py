@@ -55,7 +55,7 @@ def scan_layout(text: str) -> Layout:
     layout = Layout()
     current: Block | None = None  # None: at the root (or inside an unknown table)
     at_root, sub, depth, in_string = True, None, 0, ""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # TOML lines end at \n only
         if in_string:  # inside a multi-line string: look for its end only
             if line.count(in_string) % 2:
                 in_string = ""

@@ -11,34 +11,24 @@ replaces both keys from the layers below it.
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 import re
 import sys
 import tomllib
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from gradcheck_cli._caselines import Block, Layout, scan_layout
+from gradcheck_cli._casevalues import (
+    MAX_SEEDS,
+    BadValue,
+    Key,
+    convert,
+    kind_of,
+    parse_seed_range,
+    suggest,
+)
 
 __all__ = ["KEYS", "MAX_SEEDS", "CaseFileError", "CaseSpec", "load_cases", "parse_seed_range"]
-
-MAX_SEEDS = 100_000
-
-
-@dataclass(frozen=True)
-class Key:
-    """One allowed key: its kind, the CaseSpec default, and its constraints."""
-
-    kind: str  # "str" | "int" | "number" | "bool" | "names" | "table" | "seeds"
-    default: Any = None
-    low: float | None = None  # inclusive lower bound
-    above: float | None = None  # exclusive lower bound
-    choices: tuple[str, ...] = ()
-    in_defaults: bool = True  # may appear in [defaults] / caller defaults
-
 
 # The single table of allowed keys. Adding a key (and its CaseSpec field) is one line here.
 KEYS: dict[str, Key] = {
@@ -90,32 +80,6 @@ class CaseFileError(Exception):
     def __init__(self, errors: list[str]) -> None:
         self.errors = list(errors)
         super().__init__("\n".join(self.errors))
-
-
-class _Bad(Exception):
-    """Internal: one invalid value (message names the key)."""
-
-
-_RANGE = re.compile(r"^\s*(\S+?)\s*\.\.\s*(\S+?)\s*$")
-
-
-def parse_seed_range(text: str) -> range:
-    """Parse an inclusive ``"A..B"`` range of non-negative seeds; raise ValueError if bad."""
-    match = _RANGE.match(text) if isinstance(text, str) else None
-    if match is None:
-        raise ValueError(f"invalid seed range {text!r}: expected 'A..B', e.g. '1..100'")
-    try:
-        start, stop = (int(part, 10) for part in match.groups())
-    except ValueError:
-        raise ValueError(f"invalid seed range {text!r}: A and B must be integers") from None
-    if start < 0:
-        raise ValueError(f"invalid seed range {text!r}: seeds must be >= 0")
-    if start > stop:
-        raise ValueError(f"invalid seed range {text!r}: start {start} is greater than end {stop}")
-    if stop - start + 1 > MAX_SEEDS:
-        raise ValueError(f"invalid seed range {text!r}: {stop - start + 1} seeds "
-                         f"(at most {MAX_SEEDS})")
-    return range(start, stop + 1)
 
 
 class _Report:
@@ -171,7 +135,7 @@ def _read(path: str, source: str) -> str:
 
 def _load_text(text: str, base: dict[str, Any], report: _Report) -> list[CaseSpec]:
     specs: list[CaseSpec] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(text.split("\n"), 1):
         model = raw.split("#", 1)[0].strip()
         if model:
             specs.extend(_expand(_merge(base, {"model": model}), f"line {number}",
@@ -188,7 +152,7 @@ def _load_toml(text: str, base: dict[str, Any], report: _Report) -> list[CaseSpe
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _SYNTAX_POS.search(message)
-        line = int(match.group(1)) if match and match.group(1) else max(text.count("\n"), 1)
+        line = int(match.group(1)) if match and match.group(1) else len(text.split("\n"))
         column = f" (column {match.group(2)})" if match and match.group(2) else ""
         detail = message[: match.start()] if match else message
         report.add(line, "", f"TOML syntax error: {detail}{column}")
@@ -216,12 +180,14 @@ def _check_root(data: dict[str, Any], layout: Layout, report: _Report) -> None:
     for key, value in data.items():
         line = layout.root.get(key, 1)
         if key not in ("defaults", "case"):
-            report.add(line, "", f"unknown top-level key {key!r}{_suggest(key, ['defaults', 'case'])}")
+            hint = suggest(key, ["defaults", "case"])
+            report.add(line, "", f"unknown top-level key {key!r}{hint}")
         elif key == "defaults" and not isinstance(value, dict):
-            report.add(line, "", f"'defaults' must be a table ([defaults]), got {_kind(value)}")
+            report.add(line, "", f"'defaults' must be a table ([defaults]), got {kind_of(value)}")
         elif key == "case" and not (isinstance(value, list)
                                     and all(isinstance(c, dict) for c in value)):
-            report.add(line, "", f"'case' must be an array of tables ([[case]]), got {_kind(value)}")
+            report.add(line, "", f"'case' must be an array of tables ([[case]]), "
+                                 f"got {kind_of(value)}")
 
 
 def _load_case(index: int, raw: dict[str, Any], block: Block, under: dict[str, Any],
@@ -253,81 +219,18 @@ def _check_table(raw: dict[str, Any], block: Block, where: str, report: _Report,
         if options and value is None:
             continue
         if key not in KEYS:
-            report.add(line_of(key), where, f"unknown key {key!r}{_suggest(key, allowed)}")
+            report.add(line_of(key), where, f"unknown key {key!r}{suggest(key, allowed)}")
         elif key not in allowed:
             report.add(line_of(key), where, f"key {key!r} is not allowed in defaults")
         else:
             try:
-                values[key] = _convert(key, KEYS[key], value)
-            except _Bad as exc:
+                values[key] = convert(key, KEYS[key], value)
+            except BadValue as exc:
                 report.add(line_of(key), where, str(exc))
     if "seed" in raw and "seeds" in raw and raw["seed"] is not None and raw["seeds"] is not None:
         later = max(("seed", "seeds"), key=lambda k: line_of(k) or 0)
         report.add(line_of(later), where, "keys 'seed' and 'seeds' are mutually exclusive")
     return values
-
-
-def _convert(key: str, rule: Key, value: Any) -> Any:
-    """Check ``value`` against ``rule``; return it converted (tuples, floats) or raise _Bad."""
-    kind = rule.kind
-    if kind == "seeds":
-        return _convert_seeds(key, value)
-    if kind == "names":
-        if not isinstance(value, list | tuple) or not all(_is_name(v) for v in value):
-            raise _Bad(f"key {key!r} must be an array of names (identifiers), got {_show(value)}")
-        return tuple(value)
-    if kind == "table":
-        return _convert_table(key, value)
-    if kind == "str" and not (isinstance(value, str) and value.strip()):
-        raise _Bad(f"key {key!r} must be a non-empty string, got {_show(value)}")
-    if kind == "bool" and not isinstance(value, bool):
-        raise _Bad(f"key {key!r} must be a boolean (true/false), got {_show(value)}")
-    if kind == "int" and not _is_int(value):
-        raise _Bad(f"key {key!r} must be an integer{_bounds(rule)}, got {_show(value)}")
-    if kind == "number":
-        if not _is_number(value):
-            raise _Bad(f"key {key!r} must be a finite number{_bounds(rule)}, got {_show(value)}")
-        value = float(value)
-    if rule.choices and value not in rule.choices:
-        options = ", ".join(repr(c) for c in rule.choices)
-        raise _Bad(f"key {key!r} must be one of {options}, got {_show(value)}"
-                   f"{_suggest(value, rule.choices)}")
-    too_low = (rule.low is not None and value < rule.low) or (
-        rule.above is not None and value <= rule.above)
-    if too_low:
-        raise _Bad(f"key {key!r} is out of range: must be{_bounds(rule)}, got {_show(value)}")
-    return value
-
-
-def _convert_seeds(key: str, value: Any) -> tuple[int, ...]:
-    if isinstance(value, range):
-        value = list(value)
-    if isinstance(value, str):
-        try:
-            return tuple(parse_seed_range(value))
-        except ValueError as exc:
-            raise _Bad(f"key {key!r}: {exc}") from None
-    if not isinstance(value, list | tuple) or not value or not all(_is_int(v) for v in value):
-        raise _Bad(f"key {key!r} must be a non-empty array of integers or an 'A..B' range "
-                   f"string, got {_show(value)}")
-    if any(v < 0 for v in value):
-        raise _Bad(f"key {key!r} is out of range: seeds must be >= 0, got {_show(value)}")
-    if len(value) > MAX_SEEDS:
-        raise _Bad(f"key {key!r} has {len(value)} seeds (at most {MAX_SEEDS})")
-    repeated = sorted(seed for seed, count in Counter(value).items() if count > 1)
-    if repeated:
-        raise _Bad(f"key {key!r} repeats seeds {repeated[:10]}")
-    return tuple(value)
-
-
-def _convert_table(key: str, value: Any) -> tuple[tuple[str, float], ...]:
-    if not isinstance(value, Mapping):
-        raise _Bad(f"key {key!r} must be a table of name = number, got {_show(value)}")
-    bad = [f"{k} = {_show(v)}" for k, v in value.items() if not (_is_name(k) and _is_number(v))]
-    if bad:
-        raise _Bad(f"key {key!r} must map names to finite numbers; bad entries: "
-                   + ", ".join(bad))
-    return tuple(sorted((k, float(v)) for k, v in value.items()))
 
 
 def _merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
@@ -356,41 +259,3 @@ def _check_unique(specs: list[CaseSpec], report: _Report) -> None:
             report.add(spec.line, f"case {spec.name!r}",
                        f"duplicate case name (first used at line {first[spec.name]})")
         first.setdefault(spec.name, spec.line)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
-def _is_name(value: Any) -> bool:
-    return isinstance(value, str) and value.isidentifier()
-
-
-def _bounds(rule: Key) -> str:
-    if rule.above is not None:
-        return f" > {rule.above:g}"
-    return f" >= {rule.low:g}" if rule.low is not None else ""
-
-
-def _kind(value: Any) -> str:
-    names = {bool: "boolean", int: "integer", float: "float", str: "string",
-             list: "array", tuple: "array", dict: "table"}
-    return names.get(type(value), "date/time" if hasattr(value, "isoformat") else
-                     type(value).__name__)
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return f"{_kind(value)} {text if len(text) <= 40 else text[:37] + '...'}"
-
-
-def _suggest(word: Any, candidates: Any) -> str:
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, list(candidates), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

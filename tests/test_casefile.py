@@ -216,6 +216,7 @@ def test_parse_seed_range():
     assert parse_seed_range(" 0 .. 0 ") == range(0, 1)
     assert len(parse_seed_range("1..100000")) == 100000
     for bad, why in [("5..1", "greater"), ("a..3", "integers"), ("1..2..3", "integers"),
-                     ("3", "expected"), ("-1..2", ">= 0"), ("0..100000", "at most")]:
+                     ("1_0..20", "integers"), ("1.0..2", "integers"), ("3", "expected"),
+                     ("-1..2", ">= 0"), ("0..100000", "at most")]:
         with pytest.raises(ValueError, match=why):
             parse_seed_range(bad)
