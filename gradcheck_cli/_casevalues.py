@@ -149,7 +149,7 @@ def kind_of(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = str(value).lower() if isinstance(value, bool) else repr(value)
     return f"{kind_of(value)} {text if len(text) <= 40 else text[:37] + '...'}"
 
 

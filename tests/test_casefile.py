@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
 import sys
 
 import pytest
@@ -220,3 +221,29 @@ def test_parse_seed_range():
                      ("-1..2", ">= 0"), ("0..100000", "at most")]:
         with pytest.raises(ValueError, match=why):
             parse_seed_range(bad)
+
+
+def test_line_numbers_survive_awkward_layouts(tmp_path):
+    text = ('[defaults]\n[defaults.expect]\nw = true\n\n[[case]]\nmodel = """\nsed = 1\n"""\n'
+            'note = "a\u2028b"\nseedz = 1\n')
+    path = write(tmp_path, text)
+    assert errors_of(path) == [
+        f"{path}:2: [defaults]: key 'expect' must map names to finite numbers; "
+        "bad entries: w = boolean true",
+        f"{path}:9: case 1: unknown key 'note'",
+        f"{path}:10: case 1: unknown key 'seedz' (did you mean 'seed'?)",
+    ]
+
+
+def test_inline_case_array_falls_back_to_its_line(tmp_path):
+    path = write(tmp_path, '# cases\ncase = [\n  {model = "x"},\n  {model = "y", sed = 1},\n]\n')
+    assert errors_of(path) == [f"{path}:2: case 2: unknown key 'sed' (did you mean 'seed'?)"]
+
+
+def test_modules_import_only_the_standard_library():
+    code = ("import sys; import gradcheck_cli.casefile, gradcheck_cli.junit; "
+            "heavy = {'torch', 'sympy', 'numpy', 'rich', 'typer', 'mpmath'}; "
+            "print(sorted(heavy & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
