@@ -149,12 +149,13 @@ def test_unknown_top_level_table_and_sub_table_lines(tmp_path):
 
 def test_keys_inside_multiline_array_do_not_confuse_line_numbers(tmp_path):
     text = ('[[case]]\nmodel = "x"\ninputs = [\n  "x",\n  "y",\n]\n'
-            'seeds = [\n  1,\n  2.5,\n]\nsed = 1\n')
+            'seeds = [\n  1,\n  2.5,\n]\nat = [\n  [1]\n]\nsed = 1\n')
     path = write(tmp_path, text)
     assert errors_of(path) == [
         f"{path}:7: case 1: key 'seeds' must be a non-empty array of integers or an "
         "'A..B' range string, got array [1, 2.5]",
-        f"{path}:11: case 1: unknown key 'sed' (did you mean 'seed'?)",
+        f"{path}:11: case 1: key 'at' must be a table of name = number, got array [[1]]",
+        f"{path}:14: case 1: unknown key 'sed' (did you mean 'seed'?)",
     ]
 
 
@@ -224,7 +225,7 @@ def test_parse_seed_range():
 
 
 def test_line_numbers_survive_awkward_layouts(tmp_path):
-    text = ('[defaults]\n[defaults.expect]\nw = true\n\n[[case]]\nmodel = """\nsed = 1\n"""\n'
+    text = ('[defaults]\n[defaults.expect]\nw = true\n\n[[case]]\nmodel = """\nseedz = 1\n"""\n'
             'note = "a\u2028b"\nseedz = 1\n')
     path = write(tmp_path, text)
     assert errors_of(path) == [
@@ -247,3 +248,11 @@ def test_modules_import_only_the_standard_library():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_errors_are_sorted_by_line_even_when_defaults_come_last(tmp_path):
+    path = write(tmp_path, '[[case]]\nmodel = "x"\nsamples = 0\n\n[defaults]\nlos = "l1"\n')
+    assert errors_of(path) == [
+        f"{path}:3: case 1: key 'samples' is out of range: must be >= 1, got integer 0",
+        f"{path}:6: [defaults]: unknown key 'los' (did you mean 'loss'?)",
+    ]
