@@ -106,6 +106,8 @@ def load_cases(path: str, text: str | None = None, defaults: Mapping[str, Any] |
     ``defaults`` (e.g. CLI options; ``None`` values ignored) lie under the file's values.
     Raises CaseFileError listing every problem found.
     """
+    if fmt not in (None, "toml", "text"):
+        raise ValueError(f"fmt must be 'toml', 'text' or None, got {fmt!r}")
     source = "<stdin>" if path == "-" else str(path)
     if text is None:
         text = _read(path, source)

@@ -256,3 +256,12 @@ def test_errors_are_sorted_by_line_even_when_defaults_come_last(tmp_path):
         f"{path}:3: case 1: key 'samples' is out of range: must be >= 1, got integer 0",
         f"{path}:6: [defaults]: unknown key 'los' (did you mean 'loss'?)",
     ]
+
+
+def test_explicit_format_overrides_extension():
+    (spec,) = load_cases("-", '[[case]]\nname = "t"\nmodel = "x"\n', fmt="toml")
+    assert (spec.name, spec.line, spec.source) == ("t", 1, "<stdin>")
+    (spec,) = load_cases("models.toml", "x*w\n", fmt="text")
+    assert (spec.name, spec.model) == ("line 1", "x*w")
+    with pytest.raises(ValueError, match="fmt"):
+        load_cases("-", "x\n", fmt="yaml")
