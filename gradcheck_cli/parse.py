@@ -117,6 +117,8 @@ class _Validator:
             self.fail(UnsupportedError, f"constant cannot be computed ({exc})", node)
         if value is not None and not abs(value) <= MAX_CONSTANT:
             self.fail(UnsupportedError, "constant is too large", node)
+        if isinstance(node.op, ast.Div) and constant_value(node.right) == 0:
+            self.fail(UnsupportedError, "division by zero", node)
         if isinstance(node.op, ast.Pow):
             exponent = constant_value(node.right)
             if exponent is not None and abs(exponent) > MAX_EXPONENT:
@@ -131,7 +133,7 @@ class _Validator:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(ParseError, f"{type(value).__name__} constant not allowed", node)
-        if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
+        if abs(value) > MAX_CONSTANT or not math.isfinite(value):
             self.fail(UnsupportedError, "constant is too large", node)
 
     def check_Name(self, node: ast.Name, depth: int) -> None:

@@ -1,0 +1,24 @@
+"""The README's promises: its set-up commands, and the test command that CI runs."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def commands():
+    return re.findall(r"```bash\n(.+?)\n```", README)
+
+
+def test_readme_starts_with_one_sentence_and_two_setup_commands():
+    first = README.split("\n\n")[1]
+    assert first.startswith("gradcheck verifies") and first.count(". ") == 0
+    setup = commands()[:2]
+    assert 'gradcheck "w*x+b" --loss mse --seed 1' in setup[0]
+    assert "pytest" in setup[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert commands()[1] in ci
