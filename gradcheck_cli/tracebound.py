@@ -34,7 +34,8 @@ optimized pow kernel.
 
 Limitations: first order only (terms O(u^2) are dropped); branch decisions (relu, where,
 softplus threshold, abs) are taken at the exact values, a rounding that flips a branch is
-not covered; tensors must be 0-D or 1-D of one working dtype.
+not covered; tensors must be 0-D or 1-D of one working dtype.  An intermediate that exceeds
+the dtype's finite range on a path with nonzero adjoint makes the bound +inf.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _PREC = 200
 M = mpmath.MPContext()
 M.prec = _PREC
 _UNIT = {torch.float32: (2.0**-24, 2.0**-149), torch.float64: (2.0**-53, 2.0**-1074)}
+_FMAX = {dt: torch.finfo(dt).max for dt in _UNIT}
 
 
 class UnsupportedOp(Exception):
@@ -124,6 +126,7 @@ class _Tape:
     def __init__(self, dtype: torch.dtype):
         self.dtype = dtype
         self.u, self.eta = (M.mpf(t) for t in _UNIT[dtype])
+        self.fmax = M.mpf(_FMAX[dtype])
         self.prims: list[_Prim] = []
         self.owner = ("", "")
 
@@ -483,6 +486,8 @@ def _sweep(tape: _Tape, out: int, j: int) -> tuple[Any, dict]:
             continue
         p = tape.prims[i]
         local = M.fsum(abs(a) * e for a, e in zip(adj[i], p.err, strict=True))
+        if any(a and abs(v) > tape.fmax for a, v in zip(adj[i], p.val, strict=True)):
+            local = M.inf  # the float computation overflows on a path that matters
         if local:
             per_owner[p.owner] = per_owner.get(p.owner, M.zero) + local
         _backprop(tape, i, adj[i], adj)
