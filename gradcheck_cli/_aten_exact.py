@@ -28,6 +28,10 @@ class UnsupportedOp(Exception):
         self.op_name = op_name
 
 
+class OutOfDomain(ValueError):
+    """An exact intermediate is undefined or not real (e.g. log(-1), 1/0, (-2)**0.5)."""
+
+
 class Ref(NamedTuple):
     id: int
 
@@ -98,8 +102,13 @@ class Tape:
         n = max(len(x) for x in xs)
         if any(len(x) not in (1, n) for x in xs):
             raise UnsupportedOp(f"broadcast {[len(x) for x in xs]}")
-        val = [_fwd(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
-               for j in range(n)]
+        try:
+            val = [_fwd(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
+                   for j in range(n)]
+        except ZeroDivisionError as exc:
+            raise OutOfDomain(f"{self.owner[0]}: division by zero") from exc
+        if not all(isinstance(v, M.mpf) and M.isfinite(v) for v in val):
+            raise OutOfDomain(f"{self.owner[0]} ({self.owner[1]}): {kind} has no finite real value")
         ec = c if eta_count is None else eta_count
         err = [c * self.u * abs(v) + ec * self.eta for v in val]
         exact = c == 0 and all(self.prims[a].exact for a in args)

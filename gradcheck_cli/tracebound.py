@@ -51,6 +51,7 @@ from gradcheck_cli._aten_exact import (
     HANDLERS,
     UNIT,
     M,
+    OutOfDomain,
     Ref,
     Tape,
     UnsupportedOp,
@@ -58,7 +59,8 @@ from gradcheck_cli._aten_exact import (
     pick,
 )
 
-__all__ = ["BoundResult", "NodeContribution", "UnsupportedOp", "precision_ladder", "rounding_bound"]
+__all__ = ["BoundResult", "NodeContribution", "OutOfDomain", "UnsupportedOp",
+           "precision_ladder", "rounding_bound"]
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,11 @@ def _backprop(tape: Tape, i: int, a: list, adj: list) -> None:
     for j, aj in enumerate(a):
         if aj == 0:
             continue
-        parts = partials(p.kind, [pick(x, j) for x in xs], p.val[j],
-                          pick(p.extra, j) if p.extra else None)
+        try:
+            parts = partials(p.kind, [pick(x, j) for x in xs], p.val[j],
+                             pick(p.extra, j) if p.extra else None)
+        except ZeroDivisionError as exc:
+            raise OutOfDomain(f"{p.owner[0]}: {p.kind} not differentiable here") from exc
         for g, x, d in zip(p.args, xs, parts, strict=True):
             _acc_one(adj, g, len(tape.prims[g].val), 0 if len(x) == 1 else j, aj * d)
 
@@ -189,10 +194,17 @@ def _bound_one(tape: Tape, out: int | None):
 
 
 def _gap(exact: list, reference) -> float:
-    ref = [M.mpf(r) if not isinstance(r, str) else M.mpf(r) for r in _flat(reference)]
+    ref = [_to_mpf(r) for r in _flat(reference)]
     if len(ref) != len(exact):
         return math.inf
     return float(max((abs(e - r) for e, r in zip(exact, ref, strict=True)), default=M.zero))
+
+
+def _to_mpf(r):
+    try:
+        return M.mpf(r)
+    except (TypeError, ValueError):
+        return M.mpf(str(r))  # e.g. sympy Rational "p/q"
 
 
 def _flat(x) -> list:

@@ -176,3 +176,25 @@ def test_overflowing_intermediate_gives_infinite_bound():
     res = rounding_bound(fn, [t32(100.0)], [0], torch.float32)
     assert res.bounds[0] == float("inf")
     assert rounding_bound(fn, [t32(100.0)], [0], torch.float64).bounds[0] < 1e30
+
+
+def test_sympy_reference_gradient_agrees_with_graph():
+    sympy = pytest.importorskip("sympy")
+    xs, ys, ws, bs = sympy.symbols("x y w b")
+    loss = (ws * xs + bs - ys) ** 2
+    vals = {s: sympy.Rational(t.item()) for s, t in zip((xs, ys, ws, bs), MSE_POINT, strict=True)}
+    ref = [sympy.diff(loss, s).subs(vals) for s in (ws, bs)]  # exact rationals
+    res = rounding_bound(mse, MSE_POINT, [2, 3], torch.float32, grad_outputs_exact=ref)
+    assert all(g < 1e-50 for g in res.reference_gap)
+    wrong = rounding_bound(mse, MSE_POINT, [2, 3], torch.float32,
+                           grad_outputs_exact=[r * 2 for r in ref])
+    assert all(g > 0.5 for g in wrong.reference_gap)
+
+
+def test_out_of_domain_raises():
+    from gradcheck_cli.tracebound import OutOfDomain
+
+    with pytest.raises(OutOfDomain):
+        rounding_bound(lambda x: torch.log(x - 1).sum(), [t32(0.5)], [0], torch.float32)
+    with pytest.raises(OutOfDomain):
+        rounding_bound(lambda x: torch.sqrt(x * 0).sum(), [t32(0.5)], [0], torch.float32)
