@@ -22,9 +22,11 @@ c_i table (per primitive step; an aten op is the sum of its steps, see ``HANDLER
     2  libm / SLEEF transcendentals exp, log, log1p, expm1, sin, cos, tanh: glibc and
        SLEEF's *_u10 kernels used by ATen are documented to <= 1 ulp, and
        1 ulp <= 2u|v|, hence c = 2
-    2  division by a non-power-of-two Python scalar (ATen may multiply by the reciprocal)
+    2  division by a non-power-of-two Python scalar or by N in mean (ATen may multiply by
+       the reciprocal, rounding twice)
     max(2,|k|)  pow(x, k) for generic k (libm pow <= 1 ulp, or |k|-1 multiplications)
 
+The per-op semantics live in ``gradcheck_cli._aten_exact`` (``HANDLERS``).
 Fused ops are decomposed into the order their CPU kernels round in:
 sigmoid = 1/(1+exp(-x)); sigmoid_backward = (g*(1-y))*y; tanh_backward = g*(1-y*y);
 softplus = log1p(exp(beta*x))/beta (x where beta*x > threshold); softplus_backward =
@@ -34,8 +36,10 @@ optimized pow kernel.
 
 Limitations: first order only (terms O(u^2) are dropped); branch decisions (relu, where,
 softplus threshold, abs) are taken at the exact values, a rounding that flips a branch is
-not covered; tensors must be 0-D or 1-D of one working dtype.  An intermediate that exceeds
-the dtype's finite range on a path with nonzero adjoint makes the bound +inf.
+not covered; tensors must be 0-D or 1-D of one working dtype.  Ops outside ``HANDLERS``
+raise ``UnsupportedOp`` (the caller can fall back); an exact intermediate that is undefined
+or not real (log of a negative, 1/0, sqrt'(0)) raises ``OutOfDomain``.  An intermediate
+that exceeds the dtype's finite range on a path with nonzero adjoint makes the bound +inf.
 """
 
 from __future__ import annotations

@@ -198,3 +198,21 @@ def test_out_of_domain_raises():
         rounding_bound(lambda x: torch.log(x - 1).sum(), [t32(0.5)], [0], torch.float32)
     with pytest.raises(OutOfDomain):
         rounding_bound(lambda x: torch.sqrt(x * 0).sum(), [t32(0.5)], [0], torch.float32)
+
+
+def test_vector_parameter_elementwise_bounds_cover_each_component():
+    gen = torch.Generator().manual_seed(99)
+    x = torch.randn(5, generator=gen, dtype=torch.float64).float()
+    y = torch.randn(5, generator=gen, dtype=torch.float64).float()
+    w = torch.randn(1, generator=gen, dtype=torch.float64).float()
+
+    def fn(x, y, w):
+        return F.mse_loss(torch.tanh(w * x), y) + torch.sigmoid(x).sum()
+
+    res = rounding_bound(fn, [x, y, w], [0, 2], torch.float32)
+    assert len(res.elementwise_bounds[0]) == 5 and len(res.exact_outputs[0]) == 5
+    assert res.bounds[0] == max(res.elementwise_bounds[0])
+    (gx, gw) = autograd_grads(fn, [x, y, w], [0, 2])
+    for g, e, b in zip(gx, res.exact_outputs_mp[0], res.elementwise_bounds[0], strict=True):
+        assert float(abs(mpmath.mpf(g) - e)) <= b
+    assert float(abs(mpmath.mpf(gw[0]) - res.exact_outputs_mp[1][0])) <= res.bounds[1]
