@@ -1,0 +1,266 @@
+"""First-order rounding-error bound (E1) for the aten graph that autograd actually runs.
+
+``rounding_bound`` traces ``torch.autograd.grad(fn(*xs), params)`` with ``make_fx`` into aten
+ops, evaluates every node exactly (mpmath, 200 bits, private context), expands each aten op
+into the primitive floating-point steps its CPU kernel performs, and sweeps exact adjoints
+``a_i = d g / d v_i`` backwards.  For every gradient component g the bound is
+
+    E1 = sum_i sum_elements |a_i| * err_i,   err_i = c_i * (u * |v_i| + eta)
+
+with u the unit roundoff (2^-24 float32, 2^-53 float64) and eta the smallest subnormal
+(2^-149, 2^-1074; an underflowing result is off by at most eta/2 per rounding).  Inputs are
+exact binary values and contribute nothing.  Python constants baked into the graph contribute
+their actual rounding ``|fl(c) - c|`` to the dtype.  A reduction ``sum`` of n terms (any
+order) contributes ``(n - 1) * u * sum|x|`` (first-order bound on all partial-sum roundings).
+
+c_i table (per primitive step; an aten op is the sum of its steps, see ``HANDLERS``)::
+
+    0  exact: neg, abs, relu/threshold_backward/where (selection), views, expand, detach,
+       clone, constants-like (ones_like, full, scalar_tensor), comparisons, sign,
+       multiply/divide by an exact power of two (only the eta term), add/sub of exact 0
+    1  correctly rounded IEEE ops: + - * /, sqrt, reciprocal
+    2  libm / SLEEF transcendentals exp, log, log1p, expm1, sin, cos, tanh: glibc and
+       SLEEF's *_u10 kernels used by ATen are documented to <= 1 ulp, and
+       1 ulp <= 2u|v|, hence c = 2
+    2  division by a non-power-of-two Python scalar or by N in mean (ATen may multiply by
+       the reciprocal, rounding twice)
+    max(2,|k|)  pow(x, k) for generic k (libm pow <= 1 ulp, or |k|-1 multiplications)
+
+The per-op semantics live in ``gradcheck_cli._aten_exact`` (``HANDLERS``).
+Fused ops are decomposed into the order their CPU kernels round in:
+sigmoid = 1/(1+exp(-x)); sigmoid_backward = (g*(1-y))*y; tanh_backward = g*(1-y*y);
+softplus = log1p(exp(beta*x))/beta (x where beta*x > threshold); softplus_backward =
+(g*z)/(z+1), z = exp(beta*x); mse_loss = mean((a-b)*(a-b)); mse_loss_backward =
+(fl(2/N)*(a-b))*g; mean = sum/N; rsqrt = 1/sqrt; pow k=2,3,-1,-2,0.5,-0.5 as in ATen's
+optimized pow kernel.
+
+Limitations: first order only (terms O(u^2) are dropped); branch decisions (relu, where,
+softplus threshold, abs) are taken at the exact values, a rounding that flips a branch is
+not covered; tensors must be 0-D or 1-D of one working dtype.  Ops outside ``HANDLERS``
+raise ``UnsupportedOp`` (the caller can fall back); an exact intermediate that is undefined
+or not real (log of a negative, 1/0, sqrt'(0)) raises ``OutOfDomain``.  An intermediate
+that exceeds the dtype's finite range on a path with nonzero adjoint makes the bound +inf.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.fx.experimental.proxy_tensor import make_fx
+
+from gradcheck_cli._aten_exact import (
+    HANDLERS,
+    UNIT,
+    M,
+    OutOfDomain,
+    Ref,
+    Tape,
+    UnsupportedOp,
+    partials,
+    pick,
+)
+
+__all__ = ["BoundResult", "NodeContribution", "OutOfDomain", "UnsupportedOp",
+           "precision_ladder", "rounding_bound"]
+
+
+@dataclass(frozen=True)
+class NodeContribution:
+    node: str
+    op: str
+    contribution: float
+
+
+@dataclass(frozen=True)
+class BoundResult:
+    bounds: tuple[float, ...]
+    contributions: tuple[tuple[NodeContribution, ...], ...]
+    exact_outputs: tuple[tuple[float, ...], ...]
+    method: str = "aten"
+    elementwise_bounds: tuple[tuple[float, ...], ...] = ()
+    reference_gap: tuple[float, ...] | None = None
+    exact_outputs_mp: tuple[tuple[Any, ...], ...] = field(default=(), repr=False, compare=False)
+
+
+# ---------------------------------------------------------------- tracing and evaluation
+def _trace(fn, inputs: list[torch.Tensor], wrt: list[int]) -> torch.fx.GraphModule:
+    def grads(*xs):
+        return torch.autograd.grad(fn(*xs), [xs[i] for i in wrt], allow_unused=True)
+
+    args = [t.detach().clone().requires_grad_(i in wrt) for i, t in enumerate(inputs)]
+    return make_fx(grads, tracing_mode="real")(*args)
+
+
+def _check_meta(node, dtype: torch.dtype) -> None:
+    val = node.meta.get("val")
+    if isinstance(val, torch.Tensor):
+        if val.dim() > 1:
+            raise UnsupportedOp(f"{node.target} (ndim {val.dim()})")
+        if val.dtype.is_floating_point and val.dtype != dtype:
+            raise UnsupportedOp(f"{node.target} ({val.dtype})")
+
+
+def _evaluate(gm, inputs: list[torch.Tensor], tape: Tape) -> list[int | None]:
+    env: dict[str, Any] = {}
+    feed = iter(inputs)
+    for node in gm.graph.nodes:
+        tape.owner = (node.name, str(node.target))
+        if node.op == "placeholder":
+            t = next(feed)
+            env[node.name] = Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()]))
+        elif node.op == "call_function":
+            handler = HANDLERS.get(str(node.target))
+            if handler is None:
+                raise UnsupportedOp(str(node.target))
+            _check_meta(node, tape.dtype)
+            args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: env[n.name])
+            kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
+            env[node.name] = Ref(handler(tape, node, *args, **kwargs))
+        elif node.op == "output":
+            outs = node.args[0]
+            return [None if o is None else env[o.name].id for o in outs]
+        else:
+            raise UnsupportedOp(node.op)
+    raise UnsupportedOp("graph without output")
+
+
+_IGNORED_KWARGS = {"dtype", "layout", "device", "pin_memory", "memory_format", "non_blocking"}
+
+
+def _backprop(tape: Tape, i: int, a: list, adj: list) -> None:
+    p = tape.prims[i]
+    if p.kind == "leaf":
+        return
+    if p.kind == "sum":
+        _acc(adj, p.args[0], [a[0]] * len(tape.prims[p.args[0]].val))
+        return
+    if p.kind == "expand":
+        _acc(adj, p.args[0], [M.fsum(a)])
+        return
+    xs = [tape.prims[g].val for g in p.args]
+    for j, aj in enumerate(a):
+        if aj == 0:
+            continue
+        try:
+            parts = partials(p.kind, [pick(x, j) for x in xs], p.val[j],
+                             pick(p.extra, j) if p.extra else None)
+        except ZeroDivisionError as exc:
+            raise OutOfDomain(f"{p.owner[0]}: {p.kind} not differentiable here") from exc
+        for g, x, d in zip(p.args, xs, parts, strict=True):
+            _acc_one(adj, g, len(tape.prims[g].val), 0 if len(x) == 1 else j, aj * d)
+
+
+def _acc(adj: list, g: int, vals: list) -> None:
+    if adj[g] is None:
+        adj[g] = [M.zero] * len(vals)
+    adj[g] = [s + v for s, v in zip(adj[g], vals, strict=True)]
+
+
+def _acc_one(adj: list, g: int, n: int, j: int, v) -> None:
+    if adj[g] is None:
+        adj[g] = [M.zero] * n
+    adj[g][j] += v
+
+
+def _sweep(tape: Tape, out: int, j: int) -> tuple[Any, dict]:
+    """Exact adjoints of component j of prim `out`; returns (E1, per-owner contributions)."""
+    adj: list = [None] * (out + 1)
+    adj[out] = [M.zero] * len(tape.prims[out].val)
+    adj[out][j] = M.one
+    per_owner: dict[tuple[str, str], Any] = {}
+    for i in range(out, -1, -1):
+        if adj[i] is None:
+            continue
+        p = tape.prims[i]
+        local = M.fsum(abs(a) * e for a, e in zip(adj[i], p.err, strict=True))
+        if any(a and abs(v) > tape.fmax for a, v in zip(adj[i], p.val, strict=True)):
+            local = M.inf  # the float computation overflows on a path that matters
+        if local:
+            per_owner[p.owner] = per_owner.get(p.owner, M.zero) + local
+        _backprop(tape, i, adj[i], adj)
+    return M.fsum(per_owner.values()), per_owner
+
+
+def _bound_one(tape: Tape, out: int | None):
+    """(max E1 over components, contributions of the worst component, elementwise E1)."""
+    if out is None:
+        return 0.0, (), ()
+    sweeps = [_sweep(tape, out, j) for j in range(len(tape.prims[out].val))]
+    worst = max(range(len(sweeps)), key=lambda j: sweeps[j][0])
+    items = sweeps[worst][1].items()
+    contribs = sorted((NodeContribution(n, op, float(v)) for (n, op), v in items),
+                      key=lambda c: -c.contribution)
+    elementwise = tuple(float(s[0]) for s in sweeps)
+    return elementwise[worst], tuple(contribs), elementwise
+
+
+def _gap(exact: list, reference) -> float:
+    ref = [_to_mpf(r) for r in _flat(reference)]
+    if len(ref) != len(exact):
+        return math.inf
+    return float(max((abs(e - r) for e, r in zip(exact, ref, strict=True)), default=M.zero))
+
+
+def _to_mpf(r):
+    try:
+        return M.mpf(r)
+    except (TypeError, ValueError):
+        return M.mpf(str(r))  # e.g. sympy Rational "p/q"
+
+
+def _flat(x) -> list:
+    if isinstance(x, torch.Tensor):
+        return x.reshape(-1).tolist()
+    if isinstance(x, (list, tuple)):
+        return [y for e in x for y in _flat(e)]
+    return [x]
+
+
+def rounding_bound(fn, inputs: list[torch.Tensor], wrt: list[int], dtype: torch.dtype,
+                   grad_outputs_exact: list | None = None) -> BoundResult:
+    """First-order bound E1 on |autograd gradient - exact gradient| for each `wrt` input.
+
+    `inputs` are 0-D/1-D tensors of `dtype` (float32/float64), their binary values are taken
+    as exact.  `grad_outputs_exact` (optional, one entry per wrt: number, mpf, decimal string
+    or sequence of those) is compared with the graph's exact gradients; the largest absolute
+    difference per entry is returned in `reference_gap`.  Raises UnsupportedOp for any aten
+    op, shape or dtype outside the supported set.
+    """
+    if dtype not in UNIT:
+        raise UnsupportedOp(f"dtype {dtype}")
+    inputs = [t.detach().to(dtype) for t in inputs]
+    tape = Tape(dtype)
+    outs = _evaluate(_trace(fn, inputs, wrt), inputs, tape)
+    results = [_bound_one(tape, o) for o in outs]
+    exact_mp = tuple(tuple(tape.prims[o].val) if o is not None
+                     else (M.zero,) * inputs[w].numel() for o, w in zip(outs, wrt, strict=True))
+    gaps = None
+    if grad_outputs_exact is not None:
+        gaps = tuple(_gap(list(e), r) for e, r in zip(exact_mp, grad_outputs_exact, strict=True))
+    return BoundResult(
+        bounds=tuple(float(r[0]) for r in results),
+        contributions=tuple(r[1] for r in results),
+        exact_outputs=tuple(tuple(float(v) for v in e) for e in exact_mp),
+        method="aten",
+        elementwise_bounds=tuple(r[2] for r in results),
+        reference_gap=gaps,
+        exact_outputs_mp=exact_mp,
+    )
+
+
+def precision_ladder(fn, inputs: list[torch.Tensor], wrt: list[int]) -> tuple[float, ...]:
+    """Autograd gradients recomputed in float64 on the same (exactly widened) inputs.
+
+    Returns the gradient components flattened in `wrt` order (one float per wrt entry for
+    shape-(1,) inputs); unused inputs give zeros.
+    """
+    xs = [t.detach().to(torch.float64).clone().requires_grad_(i in wrt)
+          for i, t in enumerate(inputs)]
+    grads = torch.autograd.grad(fn(*xs), [xs[i] for i in wrt], allow_unused=True)
+    out: list[float] = []
+    for g, i in zip(grads, wrt, strict=True):
+        out.extend([0.0] * xs[i].numel() if g is None else g.detach().reshape(-1).tolist())
+    return tuple(out)
