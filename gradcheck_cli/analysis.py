@@ -1,65 +1,163 @@
-"""Comparison of autograd's gradient with the exact one: errors, tolerance, verdict.
+"""Rounding-error analysis: tell floating-point rounding from a real error, with numbers.
 
-The tolerance is a first-order rounding-error bound, not a fixed atol: every operation of the
-gradient formula is propagated as (value, error) in exact arithmetic, where an operation that
-rounds adds ``c * u * |value|`` (u the dtype's unit roundoff, c = 1 for + - * /, 2 for library
-functions) and the errors of its arguments pass through its exact derivative. The verdict is
-``pass`` when ``|autograd - exact| <= SAFETY * bound + ulp`` (the final rounding to the dtype).
+For each gradient: ``abs_error`` and ``rel_error`` against the exact value; ``ulps`` (the error in
+units of the last place of the exact value in the dtype); ``bits`` (Herbie's bits of error,
+log2(1 + floats between autograd's value and the correctly rounded exact value)); ``bound``, a
+first-order rounding-error bound E1 of the computation autograd actually ran (``tracebound``:
+the aten graph of forward and backward, every node evaluated exactly, adjoints swept back,
+E1 = sum u * c_i * |v_i| * |a_i|), or where tracing is impossible the same first-order sweep
+over the SymPy gradient (``method`` says which); ``kappa`` = bound / (u * |exact|).
+
+Verdict: ``pass`` when ``abs_error <= SAFETY * bound`` (plus the smallest subnormal), or when
+autograd returned the correctly rounded exact value (no dtype value is closer);
+``fail`` otherwise, confirmed by the precision ladder (float32 runs are recomputed in float64:
+rounding shrinks by about 2^-29, a real error does not). ``ill_conditioned`` flags a pass where
+kappa leaves fewer than half the dtype's bits correct. A NaN from autograd where the exact value
+is finite is a fail; a finite exact value beyond the dtype's range expects an infinity of the
+right sign.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import mpmath
 import sympy
 
-from .symbolic import _Evaluator, evaluate
+from .symbolic import _Evaluator, evaluate, round_to
 
-SAFETY = 8
+SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
+PRECISION_BITS = {"float32": 24, "float64": 53}
 TINY = {"float32": 2.0**-149, "float64": 2.0**-1074}
+MAX_FINITE = {"float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
 LIBRARY_COST = 2
 EXACT_FUNCTIONS = ("Abs", "sign", "Heaviside", "relu")
 STEP_FUNCTIONS = ("sign", "Heaviside")
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Bounds:
+    """First-order rounding bounds, one per parameter, and how they were obtained."""
+
+    values: tuple[float, ...]
+    method: str  # "aten" (traced graph) or "sympy" (fallback: the SymPy gradient)
+    reason: str = ""  # why the fallback was needed
+    contributions: tuple[tuple[tuple[str, str, float], ...], ...] = ()  # (node, op, amount)
+
+
+@dataclass(frozen=True)
+class Judgement:
     abs_error: float
     rel_error: float | None
+    ulps: float | None
+    bits: float | None
+    bound: float
+    kappa: float | None
     tolerance: float
     verdict: str
+    ill_conditioned: bool = False
     note: str = ""
 
 
-def compare(exact: mpmath.mpf, autograd: float | None, tolerance: float, dtype: str) -> Comparison:
+def judge(exact: mpmath.mpf, autograd: float | None, bound: float, dtype: str) -> Judgement:
     """Judge one gradient. ``autograd`` None means autograd gave no gradient (taken as 0)."""
+    u, tiny = UNIT_ROUNDOFF[dtype], TINY[dtype]
+    tolerance = SAFETY * bound + tiny
+    kappa = None if exact == 0 else bound / (u * float(abs(exact)))
     note = "autograd gave no gradient (parameter unused): taken as 0" if autograd is None else ""
     got = 0.0 if autograd is None else autograd
     if math.isnan(got):
-        return Comparison(math.nan, None, tolerance, "fail", "autograd returned NaN")
-    if math.isinf(got):
-        limit = _max_finite(dtype)
-        if abs(exact) > limit and math.copysign(1, got) == mpmath.sign(exact):
-            return Comparison(0.0, 0.0, tolerance, "pass", "overflow: exact value beyond dtype")
-        return Comparison(math.inf, math.inf, tolerance, "fail", "autograd returned infinity")
+        return Judgement(math.nan, None, None, None, bound, kappa, tolerance, "fail",
+                         note="autograd returned NaN where the exact gradient is finite")
+    beyond = abs(exact) > MAX_FINITE[dtype]
+    if math.isinf(got) or beyond:
+        same = math.isinf(got) and beyond and math.copysign(1, got) == mpmath.sign(exact)
+        if same:
+            return Judgement(0.0, 0.0, 0.0, 0.0, bound, kappa, tolerance, "pass",
+                             note=f"overflow: the exact value is beyond {dtype}'s range")
+        what = "returned an infinity" if math.isinf(got) else "is finite"
+        return Judgement(math.inf, math.inf, None, None, bound, kappa, tolerance, "fail",
+                         note=f"autograd {what}; exact value {mpmath.nstr(exact, 8)}")
     error = abs(mpmath.mpf(got) - exact)
-    rel = None if exact == 0 else float(error / abs(exact))
-    verdict = "pass" if error <= tolerance else "fail"
-    return Comparison(float(error), rel, tolerance, verdict, note)
+    rounded = round_to(exact, dtype)
+    ulps = float(error) / ulp(rounded, dtype)
+    bits = math.log2(1 + floats_between(got, rounded, dtype))
+    passed = error <= tolerance or got == rounded  # the correctly rounded value is the best
+    ill = passed and kappa is not None and kappa > 2.0 ** (PRECISION_BITS[dtype] / 2)
+    return Judgement(float(error), None if exact == 0 else float(error / abs(exact)), ulps, bits,
+                     bound, kappa, tolerance, "pass" if passed else "fail", ill, note)
 
 
-def _max_finite(dtype: str) -> float:
-    return 3.4028234663852886e38 if dtype == "float32" else 1.7976931348623157e308
+def ulp(value: float, dtype: str) -> float:
+    """The spacing of ``dtype`` floats at ``value`` (the subnormal spacing near zero)."""
+    value = abs(value)
+    if value == 0 or math.isinf(value):
+        return TINY[dtype]
+    exponent = math.frexp(value)[1] - 1  # value = m * 2^exponent, 1 <= m < 2
+    return max(2.0 ** (exponent - PRECISION_BITS[dtype] + 1), TINY[dtype])
 
 
-def tolerance(grad: sympy.Expr, samples: list[Mapping[str, float]], exact_total: mpmath.mpf,
-              reduction: str, dtype: str) -> float:
-    """SAFETY times the first-order bound of the reduced gradient, plus one final rounding."""
+def floats_between(a: float, b: float, dtype: str) -> int:
+    """How many ``dtype`` values lie between a and b (0 when equal)."""
+    import numpy
+
+    kind, width = (numpy.float32, numpy.int32) if dtype == "float32" else (numpy.float64,
+                                                                          numpy.int64)
+
+    def ordinal(x: float) -> int:
+        i = int(numpy.array(x, dtype=kind).view(width))
+        return i if i >= 0 else -(i & (2 ** (8 * numpy.dtype(width).itemsize - 1) - 1))
+
+    return abs(ordinal(a) - ordinal(b))
+
+
+def confirm(exact: mpmath.mpf, got: float, got64: float | None, dtype: str) -> str:
+    """The precision ladder's word on a failure: rounding shrinks in float64, an error does not."""
+    if dtype != "float32" or got64 is None:
+        return "no higher precision to confirm with (float64 is the top of the ladder)"
+    err32, err64 = abs(mpmath.mpf(got) - exact), abs(mpmath.mpf(got64) - exact)
+    if err32 == 0 or math.isnan(got64):
+        return ""
+    if err64 <= err32 * 2.0**-20:
+        shrink = "exactly" if err64 == 0 else f"by 2^{math.log2(float(err64 / err32)):.0f}"
+        return f"float64 error shrinks {shrink}: rounding beyond the bound, not an error"
+    return (f"confirmed by float64: its error {float(err64):.3g} does not shrink "
+            f"(float32 {float(err32):.3g}): a real error")
+
+
+def rounding_bounds(forward: Callable[..., Any], tensors: list[Any], n_params: int,
+                    grads: tuple[sympy.Expr, ...], points: list[Mapping[str, float]],
+                    reduction: str, dtype: str) -> Bounds:
+    """Bounds from the traced aten graph; the SymPy sweep where tracing is impossible."""
+    from . import tracebound
+
+    wrt = list(range(len(tensors) - n_params, len(tensors)))
+    try:
+        result = tracebound.rounding_bound(lambda *xs: forward(*xs)[1], tensors, wrt,
+                                           tensors[0].dtype)
+    except (tracebound.UnsupportedOp, tracebound.OutOfDomain) as exc:
+        values = tuple(sympy_bound(g, points, reduction, dtype) for g in grads)
+        kind = "unsupported aten op" if isinstance(exc, tracebound.UnsupportedOp) else "domain"
+        return Bounds(values, "sympy", f"{kind}: {exc}")
+    contributions = tuple(tuple((c.node, c.op, c.contribution) for c in per)
+                          for per in result.contributions)
+    return Bounds(result.bounds, "aten", "", contributions)
+
+
+def ladder(forward: Callable[..., Any], tensors: list[Any], n_params: int) -> tuple[float, ...]:
+    from . import tracebound
+
+    wrt = list(range(len(tensors) - n_params, len(tensors)))
+    return tracebound.precision_ladder(lambda *xs: forward(*xs)[1], tensors, wrt)
+
+
+def sympy_bound(grad: sympy.Expr, samples: list[Mapping[str, float]], reduction: str,
+                dtype: str) -> float:
+    """First-order bound of evaluating the reduced SymPy gradient in ``dtype``."""
     u = UNIT_ROUNDOFF[dtype]
     with mpmath.workprec(96):
         total_bound, total_abs = mpmath.mpf(0), mpmath.mpf(0)
@@ -67,19 +165,27 @@ def tolerance(grad: sympy.Expr, samples: list[Mapping[str, float]], exact_total:
             value, bound = _Propagator({k: mpmath.mpf(v) for k, v in point.items()}, u).run(grad)
             total_bound += bound
             total_abs += abs(value)
-        n = len(samples)
-        total_bound += (n - 1) * u * total_abs
+        total_bound += (len(samples) - 1) * u * total_abs
         if reduction == "mean":
-            total_bound /= n
-        final = u * abs(exact_total) * 2 + TINY[dtype]
-        return float(SAFETY * total_bound + final)
+            total_bound /= len(samples)
+        return float(total_bound)
 
 
 class _Propagator:
-    """(value, error bound) through a SymPy tree, first order."""
+    """(value, error bound) through a SymPy tree, first order.
 
-    def __init__(self, values: Mapping[str, Any], u: float):
-        self.values, self.u, self.cache = values, mpmath.mpf(u), {}
+    Each operation that rounds adds ``count * u * magnitude`` (floating point, relative) or,
+    with ``step`` given, one absolute ``step`` (a hand calculation writing every intermediate
+    result to a fixed number of decimals). Argument errors pass through exact derivatives.
+    """
+
+    def __init__(self, values: Mapping[str, Any], u: float, step: Any = None):
+        self.values, self.u, self.step, self.cache = values, mpmath.mpf(u), step, {}
+
+    def rounding(self, magnitude: Any, count: int) -> Any:
+        if self.step is not None:
+            return self.step if count else mpmath.mpf(0)
+        return count * self.u * magnitude
 
     def run(self, node: sympy.Expr) -> tuple[Any, Any]:
         if node not in self.cache:
@@ -91,17 +197,17 @@ class _Propagator:
         if node.is_Symbol or node.is_Integer:
             return value, mpmath.mpf(0)
         if node.is_Number or node.is_NumberSymbol:
-            return value, self.u * abs(value)
+            return value, self.rounding(abs(value), 1)
         parts = [self.run(arg) for arg in node.args if isinstance(arg, sympy.Expr)]
         if node.is_Add:
-            rounding = (len(parts) - 1) * self.u * sum(abs(v) for v, _ in parts)
+            rounding = self.rounding(sum(abs(v) for v, _ in parts), len(parts) - 1)
             return value, sum(e for _, e in parts) + rounding
         if node.is_Mul:
             error = mpmath.mpf(0)
             for i, (_, e) in enumerate(parts):
                 others = mpmath.fprod(abs(v) for j, (v, _) in enumerate(parts) if j != i)
                 error += e * others
-            return value, error + (len(parts) - 1) * self.u * abs(value)
+            return value, error + self.rounding(abs(value), len(parts) - 1)
         if isinstance(node, sympy.Piecewise):
             return value, self.piecewise(node)
         cost = 0 if type(node).__name__ in EXACT_FUNCTIONS else LIBRARY_COST
@@ -113,7 +219,9 @@ class _Propagator:
         for index, (_, e) in enumerate(parts, start=1):
             if e:
                 carried += abs(self.derivative(node, index)) * e
-        return value, carried + cost * self.u * abs(value)
+        if self.step is not None and cost == 0:
+            cost = 1  # a hand calculation writes every intermediate result rounded
+        return value, carried + self.rounding(abs(value), cost)
 
     def derivative(self, node: sympy.Expr, index: int) -> Any:
         if node.is_Pow:

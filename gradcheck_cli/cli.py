@@ -49,18 +49,26 @@ def gradcheck(
     params: Annotated[str | None, typer.Option(help="Parameters to differentiate.")] = None,
     at: Annotated[list[str] | None, typer.Option(
         help="Fixed values NAME=NUMBER (repeatable or comma-separated).")] = None,
+    expect: Annotated[list[str] | None, typer.Option(
+        help="Hand-computed gradient NAME=VALUE: rounding or mistake? (repeatable)")] = None,
+    decimals: Annotated[int | None, typer.Option(
+        help="Inputs of the hand calculation rounded to K decimals (default: as typed).")]
+    = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Show which operations lost the bits.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output: table or json.")]
     = Format.table,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Check autograd's gradients of a model and loss against exact symbolic ones."""
-    from .problem import Options, parse_at
+    from .problem import Options, parse_at, parse_expect
 
     try:
         options = Options(loss=loss, seed=seed, dtype=dtype, samples=samples,
                           reduction=reduction, inputs=_names(inputs), target=target,
-                          params=_names(params), at=parse_at(at or []))
+                          params=_names(params), at=parse_at(at or []),
+                          expect=parse_expect(expect or []), decimals=decimals)
         from .core import check_options
 
         result = check_options(model, options)
@@ -69,7 +77,7 @@ def gradcheck(
         raise typer.Exit(int(exc.exit_code)) from None
     from .report import print_result
 
-    print_result(result, fmt.value)
+    print_result(result, fmt.value, verbose)
     raise typer.Exit(int(ExitCode.OK if result.ok else ExitCode.FAILED))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from .errors import RoleError
 from .losses import loss_spec
 from .parse import Expr, parse
-from .problem import Options, Roles, assign_roles, check_fixed
+from .problem import Options, Roles, assign_roles, check_expect, check_fixed, decimals_typed
 from .results import CheckResult, GradientResult
 
 
@@ -39,6 +39,7 @@ def prepare(model: str, options: Options,
     roles = assign_roles(expr.symbols, spec.needs_target, options.inputs, options.target,
                          options.params)
     check_fixed(options.at, expr.symbols, roles.target)
+    check_expect(options.expect, roles.params)
     from . import autograd, lowering, symbolic  # heavy: only once the input is known good
 
     z_expr = symbolic.to_sympy(expr)
@@ -63,16 +64,34 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     points = [{name: v[min(i, len(v) - 1)] for name, v in values.items()}
               for i in range(options.samples)]
     z_exact = tuple(symbolic.exact(prepared.z_expr, p) for p in points)
-    loss_exact = _reduce([symbolic.exact(prepared.loss_expr, p) for p in points], options)
+    loss_exact = symbolic.exact_reduced(prepared.loss_expr, points, options.reduction,
+                                        options.dtype).value
+    bounds = analysis.rounding_bounds(prepared.forward, tensors, len(roles.params),
+                                      prepared.grads, points, options.reduction, options.dtype)
     gradients = []
-    for name, grad, got_grad in zip(roles.params, prepared.grads, got.grads, strict=True):
-        exact = _reduce([symbolic.exact(grad, p) for p in points], options)
-        tol = analysis.tolerance(grad, points, exact, options.reduction, options.dtype)
-        cmp = analysis.compare(exact, got_grad, tol, options.dtype)
+    ladder: tuple[float, ...] | None = None
+    for i, (name, grad) in enumerate(zip(roles.params, prepared.grads, strict=True)):
+        exact = symbolic.exact_reduced(grad, points, options.reduction, options.dtype)
+        got_grad = got.grads[i]
+        verdict = analysis.judge(exact.value, got_grad, bounds.values[i], options.dtype)
+        notes = [verdict.note, bounds.reason and f"bound from the SymPy gradient ({bounds.reason})"]
+        if verdict.verdict == "fail" and got_grad is not None and not math.isnan(got_grad):
+            if ladder is None:
+                ladder = analysis.ladder(prepared.forward, tensors, len(roles.params))
+            notes.append(analysis.confirm(exact.value, got_grad, ladder[i], options.dtype))
+        if not exact.certified:
+            notes.append("exact value not certified by interval arithmetic"
+                         + (" (precision cap hit)" if exact.capped else ""))
+        hand_env, hand = _hand(name, grad, points, options, exact.value)
         gradients.append(GradientResult(
-            param=name, formula=str(grad), exact=float(exact), autograd=got_grad,
-            abs_error=cmp.abs_error, rel_error=cmp.rel_error, tolerance=cmp.tolerance,
-            verdict=cmp.verdict, note=cmp.note))
+            param=name, formula=str(grad), exact=float(exact.value), autograd=got_grad,
+            abs_error=verdict.abs_error, rel_error=verdict.rel_error, ulps=verdict.ulps,
+            bits=verdict.bits, bound=verdict.bound, kappa=verdict.kappa,
+            tolerance=verdict.tolerance, verdict=verdict.verdict,
+            ill_conditioned=verdict.ill_conditioned, exact_certified=exact.certified,
+            bound_method=bounds.method, note="; ".join(n for n in notes if n),
+            contributions=bounds.contributions[i][:8] if bounds.contributions else (),
+            envelope=hand_env, expect=hand))
     return CheckResult(
         model=prepared.expr.text, loss=options.loss, reduction=options.reduction,
         dtype=options.dtype, seed=options.seed, samples=options.samples,
@@ -98,9 +117,19 @@ def check_options(model: str, options: Options,
     return run(prepare(model, options, lowerings))
 
 
-def _reduce(per_sample: list[Any], options: Options) -> Any:
-    total = sum(per_sample[1:], per_sample[0])
-    return total / len(per_sample) if options.reduction == "mean" else total
+def _hand(name: str, grad: Any, points: list[dict[str, float]], options: Options,
+          center: Any) -> tuple[Any, Any]:
+    """The hand-calculation envelope of one gradient and the verdict on its --expect value."""
+    texts = dict(options.expect)
+    if options.decimals is None and name not in texts:
+        return None, None
+    from . import handcalc
+
+    typed = decimals_typed(texts[name], name) if name in texts else None
+    decimals = options.decimals if options.decimals is not None else typed
+    env = handcalc.envelope(grad, points, options.reduction, decimals,
+                            typed if typed is not None else decimals, center)
+    return env, (handcalc.classify(name, texts[name], env) if name in texts else None)
 
 
 def _check_finite(values: Mapping[str, tuple[float, ...]], dtype: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from .errors import RoleError, UnsupportedError
 
@@ -28,6 +29,8 @@ class Options:
     target: str | None = None
     params: tuple[str, ...] | None = None
     at: tuple[tuple[str, float], ...] = field(default=())
+    expect: tuple[tuple[str, str], ...] = field(default=())  # hand values, as typed
+    decimals: int | None = None  # inputs of hand calculations rounded to this many decimals
 
     def __post_init__(self) -> None:
         from .losses import REDUCTIONS
@@ -41,6 +44,8 @@ class Options:
             raise UnsupportedError(f"samples must be between 1 and {MAX_SAMPLES}")
         if self.seed < 0:
             raise UnsupportedError("seed must be 0 or more")
+        if self.decimals is not None and not 0 <= self.decimals <= 30:
+            raise UnsupportedError("decimals must be between 0 and 30")
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,13 @@ def parse_at(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, float], ...
     return tuple(pairs.items())
 
 
+def check_expect(expect: tuple[tuple[str, str], ...], params: tuple[str, ...]) -> None:
+    for name, _ in expect:
+        if name not in params:
+            raise RoleError(f"--expect names '{name}', which is not a parameter "
+                            f"(parameters: {', '.join(params)})")
+
+
 def check_fixed(at: tuple[tuple[str, float], ...], symbols: tuple[str, ...],
                 target: str | None) -> None:
     allowed = symbols + ((target,) if target else ())
@@ -108,3 +120,29 @@ def check_fixed(at: tuple[tuple[str, float], ...], symbols: tuple[str, ...],
         if name not in allowed:
             raise RoleError(f"--at names '{name}', which is not in the model "
                             f"(symbols: {', '.join(allowed)})")
+
+
+def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``["w=-1.4793", "b=1.7626"]`` -> ``(("w", "-1.4793"), ("b", "1.7626"))``, texts kept
+    so that the number of decimals typed is known."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        for part in item.split(","):
+            name, sep, text = part.partition("=")
+            name, text = name.strip(), text.strip()
+            if not sep or not name.isidentifier():
+                raise RoleError(f"--expect expects NAME=NUMBER, got '{part.strip()}'")
+            decimals_typed(text, name)
+            pairs[name] = text
+    return tuple(pairs.items())
+
+
+def decimals_typed(text: str, name: str = "") -> int:
+    """Decimals of a typed number: '-1.4793' -> 4, '2' -> 0, '1.5e-3' -> 4."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise RoleError(f"--expect {name}: '{text}' is not a number") from None
+    if not number.is_finite():
+        raise RoleError(f"--expect {name}: value must be finite, got '{text}'")
+    return max(0, -int(number.as_tuple().exponent))

@@ -21,13 +21,19 @@ from .results import CheckResult, GradientResult
 PIPE_WIDTH = 120  # fixed width when stdout is not a terminal: output does not depend on it
 VERDICT_STYLE = {"pass": "bold green", "fail": "bold red"}
 
-LEGEND = (
-    "exact: the SymPy gradient evaluated in mpmath at the exact binary values of the inputs. "
-    "autograd: torch's gradient in the working dtype. abs/rel error: |autograd - exact| and that "
-    "over |exact|. tolerance: a first-order rounding-error bound of the gradient times a safety "
-    "factor; pass when abs error <= tolerance."
-)
+LEGEND = """\
+exact      the SymPy gradient evaluated in mpmath at the exact binary values of the inputs
+autograd   torch's gradient in the working dtype
+abs/rel    |autograd - exact|, and that over |exact|
+ulps       the error in units of the last place of the exact value in the dtype
+bits       bits of error: log2(1 + floats between autograd and the rounded exact value)
+bound      first-order rounding-error bound of the computation autograd ran (E1)
+kappa      bound / (u * |exact|): how much this gradient amplifies rounding
+verdict    pass when abs error <= 4 * bound; ill-conditioned: a pass with few correct bits"""
 
+HAND_LEGEND = """\
+hand       your value; envelope: every value reachable by rounding the inputs to K decimals
+           and the answer to the decimals typed; lenient: also rounding every intermediate"""
 
 def number(value: float | None) -> str:
     """Full precision, shortest round-trip form."""
@@ -38,10 +44,20 @@ def short(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
-def render(result: CheckResult) -> RenderableType:
-    return Group(problem_table(result), values_table(result), forward_table(result),
-                 formulas_table(result), gradients_table(result), Text(LEGEND, style="dim"),
-                 summary(result))
+def render(result: CheckResult, verbose: bool = False) -> RenderableType:
+    parts: list[RenderableType] = [problem_table(result), values_table(result),
+                                   forward_table(result), formulas_table(result),
+                                   gradients_table(result)]
+    notes = notes_text(result)
+    if notes:
+        parts.append(notes)
+    parts.append(Text(LEGEND, style="dim"))
+    if any(g.envelope for g in result.gradients):
+        parts += [hand_table(result), Text(HAND_LEGEND, style="dim")]
+    if verbose:
+        parts += [contributions_table(g) for g in result.gradients if g.contributions]
+    parts.append(summary(result))
+    return Group(*parts)
 
 
 def _number_column(table: Table, name: str) -> None:
@@ -103,41 +119,99 @@ def gradients_table(result: CheckResult) -> Table:
     reduced = "" if result.samples == 1 else f" ({result.reduction} over {result.samples} samples)"
     table = Table(title=f"Gradients{reduced}", box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("param", no_wrap=True)
-    for name in ("exact", "autograd", "abs error", "rel error", "tolerance"):
+    for name in ("exact", "autograd", "abs err", "rel err", "ulps", "bits", "bound", "kappa"):
         _number_column(table, name)
-    table.add_column("verdict")
+    table.add_column("verdict", no_wrap=True)
     for g in result.gradients:
         table.add_row(g.param, number(g.exact), number(g.autograd), short(g.abs_error),
-                      short(g.rel_error), short(g.tolerance), verdict(g))
+                      short(g.rel_error), short(g.ulps), bits(g.bits), short(g.bound),
+                      short(g.kappa), verdict(g))
     return table
+
+
+def bits(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 def verdict(g: GradientResult) -> Text:
     text = Text(g.verdict, style=VERDICT_STYLE.get(g.verdict, "bold yellow"))
-    if g.note:
-        text.append(f" ({g.note})", style="dim")
+    if g.ill_conditioned:
+        text.append(" ill-conditioned", style="yellow")
     return text
+
+
+def notes_text(result: CheckResult) -> Text | None:
+    lines = [f"{g.param}: {g.note}" for g in result.gradients if g.note]
+    if any(g.bound_method == "sympy" for g in result.gradients):
+        lines.append("bound: the torch graph could not be traced, so the bound is the "
+                     "first-order sweep over the SymPy gradient")
+    return Text("\n".join(lines)) if lines else None
+
+
+def hand_table(result: CheckResult) -> Table:
+    table = Table(title="Hand calculations", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("param", no_wrap=True)
+    for name in ("hand", "exact", "distance", "envelope", "lenient"):
+        _number_column(table, name)
+    table.add_column("K", justify="right")
+    table.add_column("verdict")
+    for g in result.gradients:
+        env, hand = g.envelope, g.expect
+        if env is None:
+            continue
+        table.add_row(g.param, hand.text if hand else "-", number(g.exact),
+                      short(hand.distance) if hand else "-", f"±{env.radius:.3g}",
+                      f"±{env.lenient_radius:.3g}", str(env.decimals),
+                      hand_verdict(hand) if hand else Text("-"))
+    return table
+
+
+def hand_verdict(hand: Any) -> Text:
+    if hand.classification == "mistake":
+        return Text(f"mistake ({hand.radii:.0f} envelope radii away)", style="bold red")
+    return Text(hand.classification, style="bold green")
+
+
+def contributions_table(g: GradientResult) -> Table:
+    table = Table(title=f"Where d loss/d {g.param} loses bits (largest terms of the bound)",
+                  box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("node")
+    table.add_column("op")
+    _number_column(table, "contribution")
+    _number_column(table, "share")
+    for node, op, amount in g.contributions:
+        share = f"{amount / g.bound:.0%}" if g.bound else "-"
+        table.add_row(node, op, short(amount), share)
+    return table
 
 
 def summary(result: CheckResult) -> Text:
     failed = [g.param for g in result.gradients if g.verdict != "pass"]
+    mistakes = [g.param for g in result.gradients
+                if g.expect and g.expect.classification == "mistake"]
     n = len(result.gradients)
-    if not failed:
+    if not failed and not mistakes:
         return Text(f"PASS: all {n} gradients agree with the exact values", style="bold green")
-    return Text(f"FAIL: {len(failed)} of {n} gradients disagree ({', '.join(failed)})",
-                style="bold red")
+    parts = []
+    if failed:
+        parts.append(f"{len(failed)} of {n} gradients disagree ({', '.join(failed)})")
+    if mistakes:
+        parts.append(f"hand value{'s' if len(mistakes) > 1 else ''} for "
+                     f"{', '.join(mistakes)} {'are' if len(mistakes) > 1 else 'is a'} "
+                     f"mistake{'s' if len(mistakes) > 1 else ''}")
+    return Text("FAIL: " + "; ".join(parts), style="bold red")
 
 
 def to_json(result: CheckResult) -> str:
     return json.dumps(result.to_dict(), indent=2, allow_nan=False)
 
 
-def print_result(result: CheckResult, fmt: str) -> None:
+def print_result(result: CheckResult, fmt: str, verbose: bool = False) -> None:
     if fmt == "json":
         print(to_json(result))
         return
     Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH).print(
-        render(result))
+        render(result, verbose))
 
 
 def plain_text(renderable: Any, width: int = 100) -> str:

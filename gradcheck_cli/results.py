@@ -21,13 +21,23 @@ def _number(value: float | None) -> float | str | None:
 class GradientResult:
     param: str
     formula: str
-    exact: float
+    exact: float  # the exact value rounded to float64 (correctly rounded when certified)
     autograd: float | None
     abs_error: float
     rel_error: float | None
+    ulps: float | None
+    bits: float | None
+    bound: float
+    kappa: float | None
     tolerance: float
     verdict: str
+    ill_conditioned: bool = False
+    exact_certified: bool = True
+    bound_method: str = "aten"
     note: str = ""
+    contributions: tuple[tuple[str, str, float], ...] = ()  # (node, aten op, share of bound)
+    envelope: Any = None  # handcalc.Envelope when --decimals or --expect asked for it
+    expect: Any = None  # handcalc.HandCheck for an --expect value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,9 +47,20 @@ class GradientResult:
             "autograd": _number(self.autograd),
             "abs_error": _number(self.abs_error),
             "rel_error": _number(self.rel_error),
+            "ulps": _number(self.ulps),
+            "bits": _number(self.bits),
+            "bound": _number(self.bound),
+            "kappa": _number(self.kappa),
             "tolerance": _number(self.tolerance),
             "verdict": self.verdict,
+            "ill_conditioned": self.ill_conditioned,
+            "exact_certified": self.exact_certified,
+            "bound_method": self.bound_method,
             "note": self.note,
+            "contributions": [{"node": n, "op": op, "amount": _number(a)}
+                              for n, op, a in self.contributions],
+            "envelope": self.envelope.to_dict() if self.envelope else None,
+            "expect": self.expect.to_dict() if self.expect else None,
         }
 
 
@@ -63,7 +84,9 @@ class CheckResult:
 
     @property
     def status(self) -> str:
-        return "pass" if all(g.verdict == "pass" for g in self.gradients) else "fail"
+        mistake = any(g.expect and g.expect.classification == "mistake" for g in self.gradients)
+        agree = all(g.verdict == "pass" for g in self.gradients)
+        return "pass" if agree and not mistake else "fail"
 
     @property
     def ok(self) -> bool:

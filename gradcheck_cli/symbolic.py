@@ -8,7 +8,10 @@ reference is the mathematics the user wrote, evaluated at the exact binary value
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import mpmath
@@ -88,6 +91,8 @@ class _Evaluator:
         try:
             value = self.compute(node)
         except (ZeroDivisionError, ValueError) as exc:
+            if self.ctx is not mpmath.mp:
+                raise Ambiguous from None
             raise EvaluationError(f"'{node}' is undefined at this point ({exc})") from None
         if _is_nan(value, self.ctx):
             raise EvaluationError(f"'{node}' is undefined at this point")
@@ -107,8 +112,7 @@ class _Evaluator:
         if node is sympy.E:
             return ctx.e
         if node.is_Add:
-            return ctx.fsum(self.run(arg) for arg in node.args) if ctx is mpmath.mp else \
-                sum((self.run(arg) for arg in node.args[1:]), self.run(node.args[0]))
+            return ctx.fsum(self.run(arg) for arg in node.args)
         if node.is_Mul:
             result = self.run(node.args[0])
             for arg in node.args[1:]:
@@ -128,17 +132,17 @@ class _Evaluator:
         b = self.run(base)
         if exponent.is_Integer:
             n = int(exponent)
-            if n < 0 and b == 0:
+            if n < 0 and decide(b == 0):
                 raise ZeroDivisionError("division by zero")
             return b**n
         if exponent == sympy.Rational(1, 2):
-            if b < 0:
+            if decide(b < 0):
                 raise ValueError("square root of a negative number")
             return self.ctx.sqrt(b)
         e = self.run(exponent)
-        if b < 0 or (b == 0 and e <= 0):
+        if decide(b < 0) or (decide(b == 0) and decide(e <= 0)):
             raise ValueError("power of a non-positive base")
-        if b == 0:
+        if decide(b == 0):
             return self.ctx.mpf(0)
         return self.ctx.exp(e * self.ctx.log(b))
 
@@ -152,7 +156,18 @@ class _Evaluator:
         left, right = self.run(cond.lhs), self.run(cond.rhs)
         ops = {sympy.StrictGreaterThan: lambda a, b: a > b, sympy.GreaterThan: lambda a, b: a >= b,
                sympy.StrictLessThan: lambda a, b: a < b, sympy.LessThan: lambda a, b: a <= b}
-        return bool(ops[type(cond)](left, right))
+        return decide(ops[type(cond)](left, right))
+
+
+class Ambiguous(Exception):
+    """An interval straddles a branch point (a sign test, a domain edge): undecidable."""
+
+
+def decide(result: Any) -> bool:
+    """A comparison's truth; interval comparisons that cannot tell give None."""
+    if result is None:
+        raise Ambiguous
+    return bool(result)
 
 
 def _is_nan(value: Any, ctx: Any) -> bool:
@@ -163,21 +178,21 @@ def _is_nan(value: Any, ctx: Any) -> bool:
 
 
 def _log(ctx: Any, x: Any) -> Any:
-    if x <= 0:
+    if decide(x <= 0):
         raise ValueError("log of a non-positive number")
     return ctx.log(x)
 
 
 def _heaviside(ctx: Any, x: Any, h0: Any = None) -> Any:
-    if x > 0:
+    if decide(x > 0):
         return ctx.mpf(1)
-    if x < 0:
+    if decide(x < 0):
         return ctx.mpf(0)
     return ctx.mpf(1) / 2 if h0 is None else h0
 
 
 def _sign(ctx: Any, x: Any) -> Any:
-    return ctx.mpf(1) if x > 0 else ctx.mpf(-1) if x < 0 else ctx.mpf(0)
+    return ctx.mpf(1) if decide(x > 0) else ctx.mpf(-1) if decide(x < 0) else ctx.mpf(0)
 
 
 def _sigmoid(ctx: Any, x: Any) -> Any:
@@ -187,7 +202,7 @@ def _sigmoid(ctx: Any, x: Any) -> Any:
 def _softplus(ctx: Any, x: Any) -> Any:
     from .nnfunctions import SOFTPLUS_THRESHOLD
 
-    return x if x > SOFTPLUS_THRESHOLD else ctx.log(1 + ctx.exp(x))
+    return x if decide(x > SOFTPLUS_THRESHOLD) else ctx.log(1 + ctx.exp(x))
 
 
 def _tanh(ctx: Any, x: Any) -> Any:
@@ -204,13 +219,82 @@ MP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "Abs": lambda ctx, x: abs(x),
     "sign": _sign,
     "Heaviside": _heaviside,
-    "relu": lambda ctx, x: x if x > 0 else ctx.mpf(0),
+    "relu": lambda ctx, x: x if decide(x > 0) else ctx.mpf(0),
     "sigmoid": _sigmoid,
     "softplus": _softplus,
 }
 
 
 MAX_PRECISION = 4096
+FLOAT32_MAX = 3.4028234663852886e38
+WIDTH_BITS = 80  # an enclosure this narrow measures errors far below float64's ulp
+
+
+@dataclass(frozen=True)
+class Exact:
+    """An exact value: ``value`` to far more than float64 precision.
+
+    ``certified``: an mpmath.iv enclosure at ``prec`` bits rounds to one value of the working
+    dtype, so ``value`` rounds correctly; otherwise (an interval straddled a branch point, or
+    the precision cap was hit: ``capped``) it is a point evaluation stable at ``prec`` bits.
+    """
+
+    value: mpmath.mpf
+    certified: bool
+    prec: int
+    capped: bool = False
+
+
+def exact_reduced(expr: sympy.Expr, points: list[Mapping[str, float]], reduction: str,
+                  dtype: str) -> Exact:
+    """``expr`` summed (or averaged) over the sample points, enclosed tightly enough to round
+    to one ``dtype`` value and to be 2^-WIDTH_BITS narrow, raising the precision up to
+    MAX_PRECISION."""
+    prec = 128
+    while prec <= MAX_PRECISION:
+        try:
+            with _iv_precision(prec), mpmath.workprec(prec):
+                total = _reduce([evaluate(expr, {k: mpmath.iv.mpf(v) for k, v in p.items()},
+                                          mpmath.iv) for p in points], reduction)
+                lo, hi = mpmath.mpf(total.a), mpmath.mpf(total.b)  # exact at this precision
+        except (Ambiguous, EvaluationError, ZeroDivisionError, ValueError, TypeError):
+            break
+        if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+            break
+        narrow = hi - lo <= max(abs(lo), abs(hi)) * mpmath.ldexp(1, -WIDTH_BITS)
+        if narrow and round_to(lo, dtype) == round_to(hi, dtype):
+            with mpmath.workprec(prec):
+                return Exact((lo + hi) / 2, True, prec)
+        prec *= 2
+    value = _reduce([exact(expr, p) for p in points], reduction)
+    return Exact(value, False, MAX_PRECISION if prec > MAX_PRECISION else 128,
+                 capped=prec > MAX_PRECISION)
+
+
+def _reduce(values: list[Any], reduction: str) -> Any:
+    total = sum(values[1:], values[0])
+    return total / len(values) if reduction == "mean" else total
+
+
+@contextmanager
+def _iv_precision(prec: int) -> Iterator[None]:
+    saved = mpmath.iv.prec
+    mpmath.iv.prec = prec
+    try:
+        yield
+    finally:
+        mpmath.iv.prec = saved
+
+
+def round_to(value: mpmath.mpf, dtype: str) -> float:
+    """Round an exact value to the nearest value of ``dtype`` (returned as a Python float)."""
+    if dtype == "float64":
+        return float(value)
+    with mpmath.workprec(24):
+        rounded = float(+value)  # nearest with 24 significant bits: a float32 value if in range
+    if abs(rounded) > FLOAT32_MAX:
+        return math.copysign(math.inf, rounded)
+    return rounded  # below float32's normal range this ignores subnormal spacing
 
 
 def exact(expr: sympy.Expr, values: Mapping[str, float], start: int = 128) -> mpmath.mpf:

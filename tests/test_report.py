@@ -20,14 +20,14 @@ def compare_golden(name: str, text: str) -> None:
 
 
 def test_tutorial_table_golden(tutorial):
-    text = plain_text(render(tutorial), width=100)
+    text = plain_text(render(tutorial), width=120)
     assert "\x1b" not in text
     compare_golden("tutorial.txt", text)
 
 
 def test_json_and_table_come_from_the_same_result(tutorial):
     doc = json.loads(to_json(tutorial))
-    text = plain_text(render(tutorial), width=100)
+    text = plain_text(render(tutorial), width=120)
     for g in doc["gradients"]:
         assert repr(g["exact"]) in text and repr(g["autograd"]) in text
         assert g["formula"] in text
