@@ -98,3 +98,24 @@ def test_help_and_parse_errors_do_not_import_torch_or_sympy():
 def test_version():
     out = run("--version")
     assert out.returncode == 0 and out.stdout.startswith("gradcheck ")
+
+
+def test_tutorial_hand_calculation_exit_code_and_verdicts():
+    out = run("w*x+b", "--loss", "mse", "--seed", "1", "--expect", "w=-1.4793", "--expect",
+              "b=1.7626", "--format", "json")
+    assert out.returncode == 1
+    doc = json.loads(out.stdout)
+    hand = {g["param"]: g["expect"]["classification"] for g in doc["gradients"]}
+    assert hand == {"w": "mistake", "b": "rounding"}
+    assert doc["status"] == "fail"
+    table = run("w*x+b", "--seed", "1", "--expect", "w=-1.4793,b=1.7626", "--verbose")
+    assert table.returncode == 1
+    assert "mistake (1645 envelope radii away)" in table.stdout
+    assert "aten.mse_loss_backward.default" in table.stdout  # --verbose: where bits were lost
+
+
+def test_expect_errors():
+    out = run("w*x+b", "--expect", "q=1.0")
+    assert out.returncode == 2 and "--expect names 'q'" in out.stderr
+    out = run("w*x+b", "--expect", "w=abc")
+    assert out.returncode == 2 and "is not a number" in out.stderr
