@@ -81,6 +81,8 @@ def assign_roles(symbols: tuple[str, ...], needs_target: bool, inputs: tuple[str
             inputs, params = (), symbols
     else:
         inputs = inputs + tuple(s for s in symbols if s not in inputs and s not in params)
+    if not symbols:
+        raise RoleError("the model has no symbols: nothing to differentiate")
     if not params:
         raise RoleError("no parameters to differentiate: every symbol of the model is an input "
                         f"({', '.join(inputs) or 'none'}); name some with --params")
