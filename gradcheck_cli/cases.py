@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -210,10 +211,10 @@ def model_cases(model: str, defaults: Mapping[str, Any] | None = None) -> list[C
             for spec in specs]
 
 
-def check_file(path: str, *, workers: int = 1, **defaults: Any) -> BatchResult:
+def check_file(path: str | os.PathLike[str], *, workers: int = 1, **defaults: Any) -> BatchResult:
     """Load a case file (TOML, or one model a line) and run every case in it.
 
     ``defaults`` are case-file keys (``loss="mse"``, ``seeds="1..20"``, ...) that lie under
     the file's own values. Raises ``CaseFileError`` if the file is unreadable or invalid.
     """
-    return run_cases(load_cases(path, defaults=defaults), workers=workers)
+    return run_cases(load_cases(os.fspath(path), defaults=defaults), workers=workers)
