@@ -195,7 +195,13 @@ def _run_pool(items: list[tuple[int, CaseSpec]], workers: int, emitter: _InOrder
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     chunks = _chunks(items, workers)
-    context = multiprocessing.get_context("spawn")  # torch and fork do not mix
+    # torch and fork do not mix: workers fork from a clean server that has imported the heavy
+    # modules once (forkserver), or start afresh (spawn) where forkserver is missing
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["torch", "gradcheck_cli.symbolic", "gradcheck_cli.core"])
+    else:
+        context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
         futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
         for future in as_completed(futures):
