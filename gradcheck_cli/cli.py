@@ -21,6 +21,8 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
 class Format(StrEnum):
     table = "table"
     json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
 
 
 def _names(text: str | None) -> tuple[str, ...] | None:
@@ -37,7 +39,8 @@ def _version(value: bool) -> None:
 
 @app.command()
 def gradcheck(
-    model: Annotated[str, typer.Argument(help="Model expression, e.g. 'w*x+b'.")],
+    model: Annotated[str | None, typer.Argument(
+        help="Model expression, e.g. 'w*x+b' (or give --file).")] = None,
     loss: Annotated[str, typer.Option(help="Loss: mse, or none for the model output itself.")]
     = "mse",
     seed: Annotated[int, typer.Option(help="Seed: inputs from 10*seed, params from seed.")] = 0,
@@ -56,14 +59,42 @@ def gradcheck(
     = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show which operations lost the bits.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", help="Output: table or json.")]
+    fmt: Annotated[Format, typer.Option(
+        "--format", help="Output: table, json, jsonl (one line per case) or markdown.")]
     = Format.table,
+    files: Annotated[list[str] | None, typer.Option(
+        "--file", help="Case file (TOML, or one model a line); repeatable; - reads stdin.")]
+    = None,
+    seeds: Annotated[str | None, typer.Option(help="Seed sweep 'A..B', e.g. '1..100'.")] = None,
+    junit: Annotated[str | None, typer.Option(help="Also write a JUnit XML report here.")]
+    = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes for batch runs.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; batch table "
+                                        "shows only the cases that did not pass.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Check autograd's gradients of a model and loss against exact symbolic ones."""
     from .problem import Options, parse_at, parse_expect
 
+    if (model is None) == (not files):
+        typer.echo("Error: give either a MODEL or --file (not both)", err=True)
+        raise typer.Exit(int(ExitCode.USAGE))
+    if files or seeds or junit or fmt in (Format.jsonl, Format.markdown):
+        from . import batchcli
+
+        try:
+            fixed = dict(parse_at(at or [])) or None
+            hand = {k: float(v) for k, v in parse_expect(expect or [])} or None
+        except GradcheckError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(int(exc.exit_code)) from None
+        defaults = {"loss": loss, "dtype": dtype, "samples": samples, "reduction": reduction,
+                    "inputs": _names(inputs), "target": target, "params": _names(params),
+                    "at": fixed, "expect": hand, "decimals": decimals,
+                    **({"seeds": seeds} if seeds else {"seed": seed})}
+        raise typer.Exit(int(batchcli.run(model, files or [], defaults, fmt=fmt.value,
+                                          junit=junit, workers=workers, quiet=quiet)))
     try:
         options = Options(loss=loss, seed=seed, dtype=dtype, samples=samples,
                           reduction=reduction, inputs=_names(inputs), target=target,

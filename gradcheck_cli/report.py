@@ -220,3 +220,31 @@ def plain_text(renderable: Any, width: int = 100) -> str:
     Console(file=buffer, width=width, no_color=True, color_system=None, highlight=False,
             force_terminal=False).print(renderable)
     return buffer.getvalue()
+
+
+class Progress:
+    """A transient progress bar on stderr that appears once the work has taken ``delay`` s."""
+
+    def __init__(self, total: int, enabled: bool, delay: float = 1.0) -> None:
+        import time
+
+        self.total, self.enabled, self.delay = total, enabled, delay
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._done = 0
+        self._bar: Any = None
+
+    def advance(self) -> None:
+        self._done += 1
+        if self._bar is None and self.enabled and self._clock() - self._start > self.delay:
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(console=Console(stderr=True), transient=True)
+            self._task = self._bar.add_task("gradcheck", total=self.total)
+            self._bar.start()
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self._done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()

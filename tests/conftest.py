@@ -10,3 +10,6 @@ TUTORIAL = {"x": -0.6013928055763245, "y": -1.0122097730636597,
 def tutorial():
     """The seed tutorial's run: gradcheck "w*x+b" --loss mse --seed 1."""
     return check("w*x+b", loss="mse", seed=1)
+
+
+pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs pytest in temporary projects

@@ -1,0 +1,231 @@
+"""Batch runs through the installed ``gradcheck`` command: reports, counts and exit codes."""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+GRADCHECK = Path(sys.executable).with_name("gradcheck")
+
+# 7 cases: 4 pass, 1 fails (float32 exp(100) overflows, so autograd's gradient is NaN), 2 errors
+KNOWN = """\
+[[case]]
+name = "tutorial"
+model = "w*x+b"
+seed = 1
+
+[[case]]
+name = "sweep"
+model = "w*x**2+b"
+seeds = [1, 2, 3]
+
+[[case]]
+name = "overflow"
+model = "log(exp(w))"
+loss = "none"
+at = { w = 100 }
+
+[[case]]
+name = "undefined"
+model = "log(w)"
+loss = "none"
+at = { w = -1 }
+
+[[case]]
+name = "bad syntax"
+model = "w*x+"
+"""
+NAMES = ["tutorial", "sweep[seed=1]", "sweep[seed=2]", "sweep[seed=3]", "overflow",
+         "undefined", "bad syntax"]
+STATUSES = ["pass", "pass", "pass", "pass", "fail", "error", "error"]
+
+
+def run(*args, **kwargs):
+    return subprocess.run([str(GRADCHECK), *map(str, args)], capture_output=True, text=True,
+                          timeout=300, **kwargs)
+
+
+@pytest.fixture
+def known(tmp_path):
+    path = tmp_path / "known.toml"
+    path.write_text(KNOWN)
+    return path
+
+
+def test_table_lists_every_case_counts_them_and_draws_the_failures(known):
+    out = run("--file", known)
+    assert out.returncode == 1, out.stderr
+    assert out.stderr == ""
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["PASS", "tutorial", "w*x+b", "mse", "float32"]
+    assert [line.split()[0] for line in lines[:7]] == [s.upper() for s in STATUSES]
+    assert lines[5].startswith("ERROR") and "'log(w)' is undefined at this point" in lines[5]
+    assert lines[7] == "4 passed, 1 failed, 2 errors"
+    details = "\n".join(lines[8:])
+    assert "z = log(exp(w))" in details and "FAIL: 1 of 1 gradients disagree (w)" in details
+    assert "z = w*x+b" not in details  # passing cases are not drawn again
+
+
+def test_quiet_table_shows_only_what_did_not_pass(known):
+    out = run("--file", known, "--quiet")
+    assert out.returncode == 1
+    assert [line.split()[0] for line in out.stdout.splitlines()[:4]] == [
+        "FAIL", "ERROR", "ERROR", "4"]
+
+
+def test_json_document(known, tutorial):
+    out = run("--file", known, "--format", "json")
+    assert out.returncode == 1
+    doc = json.loads(out.stdout)
+    assert set(doc) == {"cases", "summary"}
+    assert doc["summary"] == {"total": 7, "passed": 4, "failed": 1, "error": 2}
+    assert [c["case"] for c in doc["cases"]] == NAMES
+    assert [c["status"] for c in doc["cases"]] == STATUSES
+    assert [c["line"] for c in doc["cases"]] == [1, 6, 6, 6, 11, 17, 23]
+    assert {c["source"] for c in doc["cases"]} == {str(known)}
+    first = doc["cases"][0]
+    assert first == {"case": "tutorial", "source": str(known), "line": 1, **tutorial.to_dict()}
+    assert [c["seed"] for c in doc["cases"][1:4]] == [1, 2, 3]
+    assert doc["cases"][6] == {"case": "bad syntax", "source": str(known), "line": 23,
+                               "status": "error", "model": "w*x+", "seed": 0,
+                               "error": "unexpected end of expression at column 5 of 'w*x+'"}
+
+
+def test_jsonl_one_line_per_case_and_nothing_else(known):
+    out = run("--file", known, "--format", "jsonl")
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert len(lines) == 7
+    docs = [json.loads(line) for line in lines]
+    assert [d["case"] for d in docs] == NAMES and [d["status"] for d in docs] == STATUSES
+
+
+def test_markdown_summary_table(known):
+    out = run("--file", known, "--format", "markdown")
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert lines[0] == "### gradcheck: 4 passed, 1 failed, 2 errors"
+    assert lines[2] == "| status | case | model | loss | dtype | seed | detail |"
+    rows = [line for line in lines[4:] if line.startswith("| ")]
+    assert len(rows) == 7 and all(row.count(" | ") == 6 for row in rows)
+    assert rows[0].startswith(
+        "| :white_check_mark: pass | tutorial | `w*x+b` | mse | float32 | 1 |")
+    assert rows[4].startswith(
+        "| :x: fail | overflow | `log(exp(w))` | none | float32 | 0 | w: fail")
+    assert rows[5].startswith("| :warning: error | undefined |")
+
+
+def test_junit_report(known, tmp_path):
+    report = tmp_path / "junit.xml"
+    out = run("--file", known, "--junit", report)
+    assert out.returncode == 1
+    root = ET.parse(report).getroot()
+    suite = root.find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("7", "1", "2")
+    testcases = suite.findall("testcase")
+    assert [t.get("name") for t in testcases] == NAMES
+    assert {t.get("classname") for t in testcases} == {str(known)}
+    failure = testcases[4].find("failure")
+    assert "z = log(exp(w))" in failure.text and "FAIL: 1 of 1 gradients disagree" in failure.text
+    assert "\x1b[" not in failure.text  # plain text, no colour codes
+    assert "undefined at this point" in testcases[5].find("error").get("message")
+    assert all(len(t) == 0 for t in testcases[:4])  # passed: no child elements
+
+
+def test_workers_2_gives_byte_identical_json(known):
+    models = known.parent / "models.txt"
+    models.write_text("w*x+b\ntanh(w*x+b)\nexp(w)*x\n")
+    args = ["--file", known, "--file", models, "--format", "json"]
+    one, two = run(*args, "--workers", "1"), run(*args, "--workers", "2")
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout
+    assert json.loads(one.stdout)["summary"]["total"] == 10
+
+
+def test_all_passing_exits_0_and_stdin(tmp_path):
+    out = run("--file", "-", "--format", "jsonl", input="w*x+b\nw*x**2+b\n")
+    assert out.returncode == 0, out.stderr
+    docs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(d["source"], d["case"], d["status"]) for d in docs] == [
+        ("<stdin>", "line 1", "pass"), ("<stdin>", "line 2", "pass")]
+
+
+def test_seed_sweep_of_one_model():
+    out = run("w*x+b", "--seeds", "1..3", "--format", "jsonl")
+    assert out.returncode == 0
+    docs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(d["case"], d["seed"]) for d in docs] == [
+        ("w*x+b[seed=1]", 1), ("w*x+b[seed=2]", 2), ("w*x+b[seed=3]", 3)]
+    assert docs[0]["gradients"][1]["autograd"] == 1.7628028392791748  # the tutorial's b
+
+
+def test_command_line_options_are_defaults_under_the_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[[case]]\nname = "a"\nmodel = "w*x+b"\n'
+                    '[[case]]\nname = "b"\nmodel = "w*x+b"\ndtype = "float32"\n')
+    out = run("--file", path, "--dtype", "float64", "--seed", "1", "--format", "json")
+    doc = json.loads(out.stdout)
+    assert [(c["dtype"], c["seed"]) for c in doc["cases"]] == [("float64", 1), ("float32", 1)]
+
+
+CASE_FILE_ERRORS = [
+    ("syntax.toml", '[[case]]\nmodel = "w*x"\nname = \n',
+     ["syntax.toml:3: TOML syntax error"]),
+    ("keys.toml", '[[case]]\nname = "a"\nmodle = "w"\ndtyp = "float32"\n',
+     ["keys.toml:1: case 'a': missing required key 'model'",
+      "keys.toml:3: case 'a': unknown key 'modle' (did you mean 'model'?)",
+      "keys.toml:4: case 'a': unknown key 'dtyp' (did you mean 'dtype'?)"]),
+    ("values.toml", '[[case]]\nmodel = "w*x"\nseeds = "5..1"\nsamples = 0\n',
+     ["values.toml:3: case 1: key 'seeds': invalid seed range '5..1'",
+      "values.toml:4: case 1: key 'samples' is out of range"]),
+    ("dupes.toml", '[[case]]\nname = "a"\nmodel = "w*x"\n[[case]]\nname = "a"\nmodel = "w"\n',
+     ["dupes.toml:4: case 'a': duplicate case name (first used at line 1)"]),
+    ("empty.toml", "# nothing\n", ["empty.toml:1: no cases found"]),
+    ("root.toml", 'cases = 1\n[[case]]\nmodel = "w"\n',
+     ["root.toml:1: unknown top-level key 'cases' (did you mean 'case'?)"]),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "messages"), CASE_FILE_ERRORS,
+                         ids=[c[0] for c in CASE_FILE_ERRORS])
+def test_case_file_errors_exit_2_listing_every_error_and_write_nothing(tmp_path, name, text,
+                                                                       messages):
+    path = tmp_path / name
+    path.write_text(text)
+    report = tmp_path / "junit.xml"
+    out = run("--file", path, "--junit", report)
+    assert out.returncode == 2
+    assert out.stdout == "" and not report.exists()
+    lines = out.stderr.splitlines()
+    assert len(lines) == len(messages)
+    for line, message in zip(lines, messages, strict=True):
+        assert line.startswith(f"Error: {tmp_path / message.split(':')[0]}:")
+        assert message.split(":", 1)[1] in line
+
+
+def test_errors_of_several_files_are_all_listed(tmp_path):
+    bad1, bad2 = tmp_path / "one.toml", tmp_path / "two.txt"
+    bad1.write_text('[[case]]\nmodel = 3\n')
+    bad2.write_bytes(b"w*x\xff\n")
+    out = run("--file", bad1, "--file", bad2, "--file", tmp_path / "missing.toml")
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 3
+    assert "one.toml:2: case 1: key 'model' must be a non-empty string" in lines[0]
+    assert "two.txt: cannot read file: not UTF-8 text" in lines[1]
+    assert "missing.toml: cannot read file: No such file or directory" in lines[2]
+
+
+@pytest.mark.parametrize("args", [[], ["w*x+b", "--file", "x.toml"], ["w*x+b", "--seeds", "3"],
+                                  ["w*x+b", "--seeds", "1..3", "--dtype", "float16"]])
+def test_usage_errors_exit_2(args):
+    out = run(*args)
+    assert out.returncode == 2 and out.stdout == "" and out.stderr.startswith("Error: ")
+
+
+def test_unwritable_junit_path_exits_2(known, tmp_path):
+    out = run("--file", known, "--junit", tmp_path / "no" / "dir" / "junit.xml", "-q")
+    assert out.returncode == 2 and "cannot write JUnit report" in out.stderr

@@ -1,0 +1,173 @@
+"""gradcheck_cli.cases: running many cases, sharing prepared models, per-case errors."""
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from gradcheck_cli import cases, core
+from gradcheck_cli.casefile import load_cases
+from gradcheck_cli.cases import BatchResult, check_file, model_cases, run_cases, spec_options
+from gradcheck_cli.problem import Options
+
+MIXED = """\
+[[case]]
+name = "tutorial"
+model = "w*x+b"
+seed = 1
+
+[[case]]
+name = "undefined"
+model = "log(w)"
+loss = "none"
+at = { w = -1 }
+
+[[case]]
+name = "bad syntax"
+model = "w*x+"
+
+[[case]]
+name = "second model"
+model = "w*x**2+b"
+seeds = [1, 2]
+"""
+
+
+def specs_of(text, name="cases.toml"):
+    return load_cases(name, text)
+
+
+def test_outcomes_in_input_order_with_errors_recorded_and_the_rest_run():
+    batch = run_cases(specs_of(MIXED))
+    assert [(o.case, o.status) for o in batch.outcomes] == [
+        ("tutorial", "pass"), ("undefined", "error"), ("bad syntax", "error"),
+        ("second model[seed=1]", "pass"), ("second model[seed=2]", "pass")]
+    assert batch.summary() == {"total": 5, "passed": 3, "failed": 0, "error": 2}
+    assert not batch.ok
+    undefined = batch.outcomes[1]
+    assert undefined.result is None and "undefined at this point" in undefined.error
+    assert undefined.to_dict() == {
+        "case": "undefined", "source": "cases.toml", "line": 6, "status": "error",
+        "model": "log(w)", "seed": 0, "error": undefined.error}
+    assert "unexpected end of expression at column 5" in batch.outcomes[2].error
+
+
+def test_a_passing_case_has_the_single_check_schema_plus_case_source_line(tutorial):
+    outcome = run_cases(specs_of(MIXED)[:1]).outcomes[0]
+    doc = outcome.to_dict()
+    assert doc == {"case": "tutorial", "source": "cases.toml", "line": 1, **tutorial.to_dict()}
+    assert doc["gradients"][0]["autograd"] == -1.0601369142532349  # the tutorial's number
+
+
+def test_a_failing_case_counts_as_failed():
+    # float32 exp(100) overflows: autograd's gradient of log(exp(w)) is NaN, the exact one 1
+    text = '[[case]]\nname = "overflow"\nmodel = "log(exp(w))"\nloss = "none"\nat = {w = 100}\n'
+    batch = run_cases(specs_of(text))
+    assert batch.outcomes[0].status == "fail" and batch.outcomes[0].result is not None
+    assert batch.summary() == {"total": 1, "passed": 0, "failed": 1, "error": 0}
+
+
+def test_a_twenty_seed_sweep_prepares_the_model_once(monkeypatch):
+    calls = []
+    real = core.prepare
+    monkeypatch.setattr(core, "prepare", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    batch = run_cases(model_cases("w*x+b", {"seeds": "1..20"}))
+    assert calls == ["w*x+b"]
+    assert [o.seed for o in batch.outcomes] == list(range(1, 21))
+    assert batch.outcomes[0].result.to_dict()["values"]["w"] == 0.6613521575927734  # seed 1
+
+
+def test_different_options_are_prepared_separately_and_errors_once(monkeypatch):
+    calls = []
+    real = core.prepare
+    monkeypatch.setattr(core, "prepare", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    text = ('[[case]]\nname = "a"\nmodel = "w*x+b"\nseeds = "0..2"\n'
+            '[[case]]\nname = "b"\nmodel = "w*x+b"\nseeds = "0..2"\ndtype = "float64"\n'
+            '[[case]]\nname = "c"\nmodel = "w*x+"\nseeds = "0..2"\n')
+    batch = run_cases(specs_of(text))
+    assert calls == ["w*x+b", "w*x+b", "w*x+"]
+    assert batch.summary() == {"total": 9, "passed": 6, "failed": 0, "error": 3}
+
+
+def test_unexpected_exceptions_are_bugs_and_propagate(monkeypatch):
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(core, "run", boom)
+    with pytest.raises(ZeroDivisionError):
+        run_cases(specs_of(MIXED))
+
+
+def test_on_result_sees_every_outcome_in_order():
+    seen = []
+    batch = run_cases(specs_of(MIXED), on_result=lambda o: seen.append(o.index))
+    assert seen == [0, 1, 2, 3, 4] == [o.index for o in batch.outcomes]
+
+
+def test_in_order_emitter_holds_back_later_outcomes():
+    seen = []
+    emitter = cases._InOrder(lambda o: seen.append(o))
+    fake = [type("O", (), {"index": i})() for i in range(3)]
+    emitter.add([fake[2], fake[1]])
+    assert seen == []
+    emitter.add([fake[0]])
+    assert [o.index for o in seen] == [0, 1, 2]
+
+
+def test_chunks_group_by_model_and_split_long_sweeps():
+    specs = list(enumerate(specs_of(MIXED) + model_cases("w*x+b", {"seeds": "0..9"})))
+    chunks = cases._chunks(specs, workers=3)
+    assert sorted(i for chunk in chunks for i, _ in chunk) == list(range(len(specs)))
+    for chunk in chunks:
+        assert len({(s.model, s.dtype, s.loss) for _, s in chunk}) == 1
+        assert len(chunk) <= 5  # 15 cases over 3 workers
+
+
+def test_spec_options_passes_every_field_options_knows():
+    spec = specs_of('[[case]]\nmodel = "w*x+b"\nseed = 3\ndtype = "float64"\nat = {w = 2}\n'
+                    'expect = {w = 1.5}\ndecimals = 3\n')[0]
+    options = spec_options(spec)
+    assert options == Options(seed=3, dtype="float64", at=(("w", 2.0),),
+                              expect=(("w", "1.5"),), decimals=3)
+    assert (spec.expect, spec.decimals) == ((("w", 1.5),), 3)
+    names = spec_options(specs_of('[[case]]\nmodel = "a*t"\nparams = ["a"]\n')[0])
+    assert (names.params, names.inputs) == (("a",), None)
+
+
+def test_an_invalid_option_value_is_a_case_error():
+    spec = dataclasses.replace(specs_of('[[case]]\nmodel = "w*x+b"\n')[0], reduction="median")
+    outcome = run_cases([spec]).outcomes[0]
+    assert outcome.status == "error" and "unknown reduction 'median'" in outcome.error
+
+
+def test_check_file_with_defaults(tmp_path):
+    path = tmp_path / "models.txt"
+    path.write_text("w*x+b\n# comment\nw*x**2+b  # second\n")
+    batch = check_file(path, seeds="1..2", dtype="float64")
+    assert isinstance(batch, BatchResult)
+    assert [(o.case, o.line, o.seed) for o in batch.outcomes] == [
+        ("line 1[seed=1]", 1, 1), ("line 1[seed=2]", 1, 2),
+        ("line 3[seed=1]", 3, 1), ("line 3[seed=2]", 3, 2)]
+    assert {o.result.dtype for o in batch.outcomes} == {"float64"} and batch.ok
+
+
+def test_workers_give_the_same_outcomes_as_one_process():
+    specs = specs_of(MIXED) + model_cases("tanh(w*x+b)", {"seeds": "0..3"})
+    one, two = run_cases(specs), run_cases(specs, workers=2)
+    assert one.to_dict() == two.to_dict()
+    with pytest.raises(ValueError):
+        run_cases(specs, workers=0)
+
+
+def test_import_gradcheck_cli_is_light_and_exports_the_api_lazily():
+    code = ("import sys, gradcheck_cli\n"
+            "heavy = [m for m in ('torch', 'sympy', 'rich') if m in sys.modules]\n"
+            "from gradcheck_cli import check, check_file\n"
+            "print(heavy, check.__module__, check_file.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["[]", "gradcheck_cli.core", "gradcheck_cli.cases"]
+    import gradcheck_cli
+
+    with pytest.raises(AttributeError):
+        gradcheck_cli.no_such_thing  # noqa: B018
