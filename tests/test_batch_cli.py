@@ -229,3 +229,21 @@ def test_usage_errors_exit_2(args):
 def test_unwritable_junit_path_exits_2(known, tmp_path):
     out = run("--file", known, "--junit", tmp_path / "no" / "dir" / "junit.xml", "-q")
     assert out.returncode == 2 and "cannot write JUnit report" in out.stderr
+
+
+def test_case_file_expect_tells_rounding_from_mistake(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cases = tmp_path / "hand.toml"
+    cases.write_text('[[case]]\nname = "hand"\nmodel = "w*x+b"\nseed = 1\n'
+                     'expect = { w = -1.4793, b = 1.7626 }\n')
+    gradcheck = Path(sys.executable).with_name("gradcheck")
+    out = subprocess.run([str(gradcheck), "--file", str(cases), "--format", "json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    case = json.loads(out.stdout)["cases"][0]
+    hand = {g["param"]: g["expect"]["classification"] for g in case["gradients"]}
+    assert hand == {"w": "mistake", "b": "rounding"}
