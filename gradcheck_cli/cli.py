@@ -29,6 +29,10 @@ def _names(text: str | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _loss_options(**given: float | bool | None) -> tuple[tuple[str, float | bool], ...]:
+    return tuple((name, value) for name, value in given.items() if value is not None)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"gradcheck {__version__}")
@@ -38,8 +42,9 @@ def _version(value: bool) -> None:
 @app.command()
 def gradcheck(
     model: Annotated[str, typer.Argument(help="Model expression, e.g. 'w*x+b'.")],
-    loss: Annotated[str, typer.Option(help="Loss: mse, or none for the model output itself.")]
-    = "mse",
+    loss: Annotated[str, typer.Option(
+        help="Loss: mse, l1 (mae), huber, smooth_l1, bce, bce_logits, soft_margin, poisson_nll, "
+             "gaussian_nll, none (the model output), or an expression in z and y.")] = "mse",
     seed: Annotated[int, typer.Option(help="Seed: inputs from 10*seed, params from seed.")] = 0,
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     samples: Annotated[int, typer.Option(help="Samples of every input and target.")] = 1,
@@ -49,6 +54,17 @@ def gradcheck(
     params: Annotated[str | None, typer.Option(help="Parameters to differentiate.")] = None,
     at: Annotated[list[str] | None, typer.Option(
         help="Fixed values NAME=NUMBER (repeatable or comma-separated).")] = None,
+    delta: Annotated[float | None, typer.Option(help="huber: delta (default 1).")] = None,
+    beta: Annotated[float | None, typer.Option(help="smooth_l1: beta (default 1).")] = None,
+    eps: Annotated[float | None, typer.Option(help="poisson_nll / gaussian_nll: eps.")] = None,
+    var: Annotated[float | None, typer.Option(
+        help="gaussian_nll: the constant variance (default 1).")] = None,
+    full: Annotated[bool | None, typer.Option(
+        "--full/--no-full", help="poisson_nll / gaussian_nll: add the constant terms.")] = None,
+    log_input: Annotated[bool | None, typer.Option(
+        "--log-input/--no-log-input", help="poisson_nll: z is the log rate (default).")] = None,
+    strict: Annotated[bool, typer.Option(
+        help="Count a kink (no derivative at the point) as a failure.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output: table or json.")]
     = Format.table,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
@@ -60,7 +76,9 @@ def gradcheck(
     try:
         options = Options(loss=loss, seed=seed, dtype=dtype, samples=samples,
                           reduction=reduction, inputs=_names(inputs), target=target,
-                          params=_names(params), at=parse_at(at or []))
+                          params=_names(params), at=parse_at(at or []), strict=strict,
+                          loss_options=_loss_options(delta=delta, beta=beta, eps=eps, var=var,
+                                                     full=full, log_input=log_input))
         from .core import check_options
 
         result = check_options(model, options)

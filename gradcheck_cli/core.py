@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import RoleError
-from .losses import loss_spec
+from .losses import draw_targets, loss_spec
 from .parse import Expr, parse
 from .problem import Options, Roles, assign_roles, check_fixed
 from .results import CheckResult, GradientResult
@@ -30,11 +30,12 @@ class Prepared:
     z_expr: Any  # SymPy: the model
     grads: tuple[Any, ...]  # SymPy: per-sample gradient of the loss, one per parameter
     forward: Callable[..., Any]
+    loss: Any = None  # the bound LossSpec
 
 
 def prepare(model: str, options: Options,
             lowerings: Mapping[str, Callable[..., Any]] | None = None) -> Prepared:
-    spec = loss_spec(options.loss)
+    spec = loss_spec(options.loss, options.loss_options)
     expr = parse(model)
     roles = assign_roles(expr.symbols, spec.needs_target, options.inputs, options.target,
                          options.params)
@@ -47,7 +48,7 @@ def prepare(model: str, options: Options,
     grads = symbolic.gradients(loss_expr, roles.params)
     forward = autograd.loss_function(lowering.lower(expr, lowerings), spec.torch, roles,
                                      options.reduction, options.samples)
-    return Prepared(expr, options, roles, loss_expr, z_expr, grads, forward)
+    return Prepared(expr, options, roles, loss_expr, z_expr, grads, forward, spec)
 
 
 def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
@@ -57,6 +58,8 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     options = prepared.options if seed is None else replace(prepared.options, seed=seed)
     roles = prepared.roles
     values = sampling.draw(roles, options.seed, options.samples, options.dtype, dict(options.at))
+    if roles.target and roles.target not in dict(options.at):
+        values[roles.target] = draw_targets(prepared.loss, values[roles.target], options.dtype)
     _check_finite(values, options.dtype)
     tensors = autograd.build_inputs(roles, values, options.dtype)
     got = autograd.run(prepared.forward, tensors, len(roles.params))

@@ -28,6 +28,8 @@ class Options:
     target: str | None = None
     params: tuple[str, ...] | None = None
     at: tuple[tuple[str, float], ...] = field(default=())
+    loss_options: tuple[tuple[str, float | bool], ...] = ()  # --delta, --eps, --full, ...
+    strict: bool = False  # a kink (no derivative at the point) counts as a failure
 
     def __post_init__(self) -> None:
         from .losses import REDUCTIONS
