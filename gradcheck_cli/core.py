@@ -53,7 +53,7 @@ def prepare(model: str, options: Options,
 
 def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     """Evaluate a prepared problem at ``seed`` (default: the options' seed)."""
-    from . import analysis, autograd, sampling, symbolic
+    from . import analysis, autograd, kinks, sampling, symbolic
 
     options = prepared.options if seed is None else replace(prepared.options, seed=seed)
     roles = prepared.roles
@@ -65,24 +65,31 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     got = autograd.run(prepared.forward, tensors, len(roles.params))
     points = [{name: v[min(i, len(v) - 1)] for name, v in values.items()}
               for i in range(options.samples)]
-    z_exact = tuple(symbolic.exact(prepared.z_expr, p) for p in points)
-    loss_exact = _reduce([symbolic.exact(prepared.loss_expr, p) for p in points], options)
+    z_exact = tuple(kinks.exact_or_nan(prepared.z_expr, p) for p in points)
+    loss_exact = _reduce([kinks.exact_or_nan(prepared.loss_expr, p) for p in points], options)
+    names = roles.inputs + ((roles.target,) if roles.target else ()) + roles.params
     gradients = []
     for name, grad, got_grad in zip(roles.params, prepared.grads, got.grads, strict=True):
+        problem = kinks.undefined((prepared.loss_expr, grad), points)
+        if problem:
+            gradients.append(kinks.undefined_result(name, str(grad), got_grad, problem))
+            continue
         exact = _reduce([symbolic.exact(grad, p) for p in points], options)
         tol = analysis.tolerance(grad, points, exact, options.reduction, options.dtype)
         cmp = analysis.compare(exact, got_grad, tol, options.dtype)
-        gradients.append(GradientResult(
+        gradients.append(kinks.review(GradientResult(
             param=name, formula=str(grad), exact=float(exact), autograd=got_grad,
             abs_error=cmp.abs_error, rel_error=cmp.rel_error, tolerance=cmp.tolerance,
-            verdict=cmp.verdict, note=cmp.note))
+            verdict=cmp.verdict, note=cmp.note), prepared.loss_expr, grad, points,
+            options.reduction, options.dtype,
+            lambda: kinks.nan_source(prepared.expr.tree, names, tensors, len(roles.params))))
     return CheckResult(
         model=prepared.expr.text, loss=options.loss, reduction=options.reduction,
         dtype=options.dtype, seed=options.seed, samples=options.samples,
         inputs=roles.inputs, target=roles.target, params=roles.params,
         values=tuple(values.items()), z_exact=tuple(float(v) for v in z_exact),
         z_autograd=got.z, loss_exact=float(loss_exact), loss_autograd=got.loss,
-        gradients=tuple(gradients))
+        gradients=tuple(gradients), strict=options.strict)
 
 
 def check(model: str, *, lowerings: Mapping[str, Callable[..., Any]] | None = None,

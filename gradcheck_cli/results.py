@@ -26,8 +26,11 @@ class GradientResult:
     abs_error: float
     rel_error: float | None
     tolerance: float
-    verdict: str
+    verdict: str  # pass, fail, kink (no derivative: torch's convention), undefined
     note: str = ""
+    left: float | None = None  # one-sided derivatives at a kink
+    right: float | None = None
+    convention: str = ""  # torch's convention at a kink
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +43,9 @@ class GradientResult:
             "tolerance": _number(self.tolerance),
             "verdict": self.verdict,
             "note": self.note,
+            "left": _number(self.left),
+            "right": _number(self.right),
+            "convention": self.convention,
         }
 
 
@@ -60,14 +66,17 @@ class CheckResult:
     loss_exact: float
     loss_autograd: float
     gradients: tuple[GradientResult, ...]
+    strict: bool = False  # a kink counts as a failure
 
     @property
     def status(self) -> str:
-        return "pass" if all(g.verdict == "pass" for g in self.gradients) else "fail"
+        """The worst verdict: fail, then undefined, then kink, then pass."""
+        verdicts = {g.verdict for g in self.gradients}
+        return next((v for v in ("fail", "undefined", "kink") if v in verdicts), "pass")
 
     @property
     def ok(self) -> bool:
-        return self.status == "pass"
+        return self.status == "pass" or (self.status == "kink" and not self.strict)
 
     def to_dict(self) -> dict[str, Any]:
         def scalar_or_list(items: tuple[float, ...]) -> Any:
