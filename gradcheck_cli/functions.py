@@ -131,7 +131,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("cbrt", 1, 1, "torch.pow(x, 1/3)", _nn("cbrt"), _cbrt_torch,
                      "x**(1/3); torch has no cbrt and pow gives NaN for x < 0: undefined there"),
         _spec("pow", "pow", _sympy("Pow"), "x**y", arity=(2, 2)),
-        _spec("abs", "abs", _sympy("Abs"), "|x|; torch's abs'(0) = 0"),
+        _spec("abs", "abs", _nn("Abs"), "|x|; torch's abs'(0) = 0"),
         _spec("sign", "sign", _sympy("sign"), "-1, 0 or 1; torch's sign' = 0 everywhere"),
         _spec("sin", "sin", _sympy("sin"), "sine"),
         _spec("cos", "cos", _sympy("cos"), "cosine"),

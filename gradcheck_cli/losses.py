@@ -52,18 +52,22 @@ def _mse(z: Any, y: Any) -> Any:
     return (z - y) ** 2
 
 
-def _l1(z: Any, y: Any) -> Any:
-    import sympy
+def _abs(x: Any) -> Any:
+    from .nnfunctions import Abs
 
-    return sympy.Abs(z - y)
+    return Abs(x)
+
+
+def _l1(z: Any, y: Any) -> Any:
+    return _abs(z - y)
 
 
 def _huber(z: Any, y: Any, delta: OptionValue) -> Any:
     import sympy
 
     d, delta = z - y, _number(delta)
-    return sympy.Piecewise((d**2 / 2, sympy.Abs(d) < delta),
-                           (delta * (sympy.Abs(d) - delta / 2), True))
+    return sympy.Piecewise((d**2 / 2, _abs(d) < delta),
+                           (delta * (_abs(d) - delta / 2), True))
 
 
 def _smooth_l1(z: Any, y: Any, beta: OptionValue) -> Any:
@@ -71,9 +75,9 @@ def _smooth_l1(z: Any, y: Any, beta: OptionValue) -> Any:
 
     d, beta = z - y, _number(beta)
     if beta == 0:  # torch: smooth_l1 with beta 0 is l1
-        return sympy.Abs(d)
-    return sympy.Piecewise((d**2 / (2 * beta), sympy.Abs(d) < beta),
-                           (sympy.Abs(d) - beta / 2, True))
+        return _abs(d)
+    return sympy.Piecewise((d**2 / (2 * beta), _abs(d) < beta),
+                           (_abs(d) - beta / 2, True))
 
 
 def _bce(z: Any, y: Any) -> Any:

@@ -28,8 +28,29 @@ SELU_SCALE = sympy.Rational("1.0507009873554804934193349852946")
 class _Real(sympy.Function):
     is_real = True
 
+    def _eval_evalf(self, prec: int) -> sympy.Expr | None:
+        """Numeric value of a call on numbers (so that Max/Min can compare it)."""
+        import mpmath
+
+        from .symbolic import MP_FUNCTIONS
+
+        try:
+            with mpmath.workprec(prec + 10):
+                args = [mpmath.mpf(sympy.Float(a.evalf(prec + 10), prec + 10)) for a in self.args]
+                return sympy.Float(MP_FUNCTIONS[type(self).__name__](mpmath.mp, *args), prec)
+        except (TypeError, ValueError, ZeroDivisionError, KeyError):
+            return None
+
     def _arg(self, index: int, default: sympy.Expr) -> sympy.Expr:
         return self.args[index] if len(self.args) > index else sympy.sympify(default)
+
+
+class Abs(_Real):
+    """|x| for real x, derivative sign(x) (torch's abs'(0) = 0). SymPy's own Abs goes through
+    re/im when it cannot prove its argument real (acos(...)), which the evaluator cannot follow."""
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return sympy.sign(self.args[0])
 
 
 class relu(_Real):  # noqa: N801 - printed as torch's name

@@ -106,6 +106,8 @@ class _Evaluator:
             return ctx.pi
         if node is sympy.E:
             return ctx.e
+        if node is sympy.EulerGamma:  # digamma at rationals: polygamma(0, 1/2) folds to it
+            return ctx.euler
         if node.is_Add:
             return ctx.fsum(self.run(arg) for arg in node.args) if ctx is mpmath.mp else \
                 sum((self.run(arg) for arg in node.args[1:]), self.run(node.args[0]))
@@ -302,6 +304,10 @@ MP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "lgamma": _lgamma,
     "polygamma": lambda ctx, n, x: ctx.psi(int(n), x),
     "Abs": lambda ctx, x: abs(x),
+    # SymPy differentiates Abs of what it cannot prove real (acos(...)) through re/im; every
+    # value here is real (the evaluator refuses anything outside a real domain)
+    "re": lambda ctx, x: x,
+    "im": lambda ctx, x: ctx.mpf(0),
     "sign": _sign,
     "Heaviside": _heaviside,
     "DiracDelta": lambda ctx, x, k=None: ctx.mpf(0),  # derivative of sign: torch's sign' = 0
