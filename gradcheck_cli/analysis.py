@@ -139,9 +139,12 @@ def rounding_bounds(forward: Callable[..., Any], tensors: list[Any], n_params: i
     try:
         result = tracebound.rounding_bound(lambda *xs: forward(*xs)[1], tensors, wrt,
                                            tensors[0].dtype)
-    except (tracebound.UnsupportedOp, tracebound.OutOfDomain) as exc:
+    except (tracebound.UnsupportedOp, tracebound.OutOfDomain, RuntimeError,
+            NotImplementedError) as exc:  # RuntimeError: make_fx cannot trace this torch code
         values = tuple(sympy_bound(g, points, reduction, dtype) for g in grads)
-        kind = "unsupported aten op" if isinstance(exc, tracebound.UnsupportedOp) else "domain"
+        kind = {tracebound.UnsupportedOp: "unsupported aten op",
+                tracebound.OutOfDomain: "domain"}.get(type(exc), "not traceable")
+        exc = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         return Bounds(values, "sympy", f"{kind}: {exc}")
     contributions = tuple(tuple((c.node, c.op, c.contribution) for c in per)
                           for per in result.contributions)

@@ -52,6 +52,7 @@ KEYS: dict[str, Key] = {
     "eps": Key("number", None, above=0),
     "full": Key("bool"),
     "log_input": Key("bool"),
+    "var": Key("number", None, above=0),
 }
 
 _PY_TYPES = {"str": str, "int": int, "number": float, "bool": bool,

@@ -25,10 +25,8 @@ from .results import CheckResult
 __all__ = ["BatchResult", "CaseOutcome", "Runner", "check_file", "model_cases", "run_cases"]
 
 COMMAND_LINE = "<command line>"
-# Statuses that count as success (exit code 0). A case's status is its CheckResult.status, so
-# the verdicts of issue 4 ("kink", "undefined") flow through; whether "kink" is a success is
-# decided here, in one place, when they land.
-OK_STATUSES = ("pass",)
+# A case's status is its CheckResult.status ("pass", "fail", "kink", "undefined") or "error".
+# Success (exit code 0) is the result's own ``ok``: a pass, or a kink unless strict.
 _SUMMARY_NAMES = {"pass": "passed", "fail": "failed", "error": "error"}
 
 
@@ -50,7 +48,7 @@ class CaseOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in OK_STATUSES
+        return self.result is not None and self.result.ok
 
     def to_dict(self) -> dict[str, Any]:
         head = {"case": self.case, "source": self.source, "line": self.line}
@@ -80,6 +78,9 @@ class BatchResult:
         return {"cases": [o.to_dict() for o in self.outcomes], "summary": self.summary()}
 
 
+LOSS_OPTION_KEYS = ("delta", "beta", "eps", "var", "full", "log_input")  # as the CLI options
+
+
 def spec_options(spec: CaseSpec) -> Options:
     """The ``Options`` of a case. Every CaseSpec field that ``Options`` has is passed through,
     so the keys other features add to ``Options`` (loss options, ``expect``, ``decimals``)
@@ -95,6 +96,10 @@ def spec_options(spec: CaseSpec) -> Options:
     for key in ("inputs", "params"):
         if values.get(key) == ():
             values.pop(key)
+    loss_options = tuple((k, getattr(spec, k)) for k in LOSS_OPTION_KEYS
+                         if getattr(spec, k, None) is not None)
+    if loss_options:
+        values["loss_options"] = loss_options
     if "expect" in values:  # hand values: the shortest repr keeps the decimals typed
         values["expect"] = tuple((name, repr(float(v))) for name, v in values["expect"])
     return Options(**values)

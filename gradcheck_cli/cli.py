@@ -31,6 +31,10 @@ def _names(text: str | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _loss_options(**given: float | bool | None) -> tuple[tuple[str, float | bool], ...]:
+    return tuple((name, value) for name, value in given.items() if value is not None)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"gradcheck {__version__}")
@@ -41,8 +45,9 @@ def _version(value: bool) -> None:
 def gradcheck(
     model: Annotated[str | None, typer.Argument(
         help="Model expression, e.g. 'w*x+b' (or give --file).")] = None,
-    loss: Annotated[str, typer.Option(help="Loss: mse, or none for the model output itself.")]
-    = "mse",
+    loss: Annotated[str, typer.Option(
+        help="Loss: mse, l1 (mae), huber, smooth_l1, bce, bce_logits, soft_margin, poisson_nll, "
+             "gaussian_nll, none (the model output), or an expression in z and y.")] = "mse",
     seed: Annotated[int, typer.Option(help="Seed: inputs from 10*seed, params from seed.")] = 0,
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     samples: Annotated[int, typer.Option(help="Samples of every input and target.")] = 1,
@@ -52,6 +57,17 @@ def gradcheck(
     params: Annotated[str | None, typer.Option(help="Parameters to differentiate.")] = None,
     at: Annotated[list[str] | None, typer.Option(
         help="Fixed values NAME=NUMBER (repeatable or comma-separated).")] = None,
+    delta: Annotated[float | None, typer.Option(help="huber: delta (default 1).")] = None,
+    beta: Annotated[float | None, typer.Option(help="smooth_l1: beta (default 1).")] = None,
+    eps: Annotated[float | None, typer.Option(help="poisson_nll / gaussian_nll: eps.")] = None,
+    var: Annotated[float | None, typer.Option(
+        help="gaussian_nll: the constant variance (default 1).")] = None,
+    full: Annotated[bool | None, typer.Option(
+        "--full/--no-full", help="poisson_nll / gaussian_nll: add the constant terms.")] = None,
+    log_input: Annotated[bool | None, typer.Option(
+        "--log-input/--no-log-input", help="poisson_nll: z is the log rate (default).")] = None,
+    strict: Annotated[bool, typer.Option(
+        help="Count a kink (no derivative at the point) as a failure.")] = False,
     expect: Annotated[list[str] | None, typer.Option(
         help="Hand-computed gradient NAME=VALUE: rounding or mistake? (repeatable)")] = None,
     decimals: Annotated[int | None, typer.Option(
@@ -91,15 +107,19 @@ def gradcheck(
             raise typer.Exit(int(exc.exit_code)) from None
         defaults = {"loss": loss, "dtype": dtype, "samples": samples, "reduction": reduction,
                     "inputs": _names(inputs), "target": target, "params": _names(params),
-                    "at": fixed, "expect": hand, "decimals": decimals,
+                    "at": fixed, "expect": hand, "decimals": decimals, "strict": strict,
+                    "delta": delta, "beta": beta, "eps": eps, "var": var, "full": full,
+                    "log_input": log_input,
                     **({"seeds": seeds} if seeds else {"seed": seed})}
         raise typer.Exit(int(batchcli.run(model, files or [], defaults, fmt=fmt.value,
                                           junit=junit, workers=workers, quiet=quiet)))
     try:
         options = Options(loss=loss, seed=seed, dtype=dtype, samples=samples,
                           reduction=reduction, inputs=_names(inputs), target=target,
-                          params=_names(params), at=parse_at(at or []),
-                          expect=parse_expect(expect or []), decimals=decimals)
+                          params=_names(params), at=parse_at(at or []), strict=strict,
+                          expect=parse_expect(expect or []), decimals=decimals,
+                          loss_options=_loss_options(delta=delta, beta=beta, eps=eps, var=var,
+                                                     full=full, log_input=log_input))
         from .core import check_options
 
         result = check_options(model, options)

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import RoleError
-from .losses import loss_spec
+from .errors import EvaluationError, RoleError
+from .losses import draw_targets, loss_spec
 from .parse import Expr, parse
 from .problem import Options, Roles, assign_roles, check_expect, check_fixed, decimals_typed
 from .results import CheckResult, GradientResult
@@ -30,11 +30,12 @@ class Prepared:
     z_expr: Any  # SymPy: the model
     grads: tuple[Any, ...]  # SymPy: per-sample gradient of the loss, one per parameter
     forward: Callable[..., Any]
+    loss: Any = None  # the bound LossSpec
 
 
 def prepare(model: str, options: Options,
             lowerings: Mapping[str, Callable[..., Any]] | None = None) -> Prepared:
-    spec = loss_spec(options.loss)
+    spec = loss_spec(options.loss, options.loss_options)
     expr = parse(model)
     roles = assign_roles(expr.symbols, spec.needs_target, options.inputs, options.target,
                          options.params)
@@ -48,31 +49,44 @@ def prepare(model: str, options: Options,
     grads = symbolic.gradients(loss_expr, roles.params)
     forward = autograd.loss_function(lowering.lower(expr, lowerings), spec.torch, roles,
                                      options.reduction, options.samples)
-    return Prepared(expr, options, roles, loss_expr, z_expr, grads, forward)
+    return Prepared(expr, options, roles, loss_expr, z_expr, grads, forward, spec)
 
 
 def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     """Evaluate a prepared problem at ``seed`` (default: the options' seed)."""
-    from . import analysis, autograd, sampling, symbolic
+    from . import analysis, autograd, kinks, sampling, symbolic
 
     options = prepared.options if seed is None else replace(prepared.options, seed=seed)
     roles = prepared.roles
     values = sampling.draw(roles, options.seed, options.samples, options.dtype, dict(options.at))
+    if roles.target and roles.target not in dict(options.at):
+        values[roles.target] = draw_targets(prepared.loss, values[roles.target], options.dtype)
     _check_finite(values, options.dtype)
     tensors = autograd.build_inputs(roles, values, options.dtype)
     got = autograd.run(prepared.forward, tensors, len(roles.params))
     points = [{name: v[min(i, len(v) - 1)] for name, v in values.items()}
               for i in range(options.samples)]
-    z_exact = tuple(symbolic.exact(prepared.z_expr, p) for p in points)
-    loss_exact = symbolic.exact_reduced(prepared.loss_expr, points, options.reduction,
-                                        options.dtype).value
-    bounds = analysis.rounding_bounds(prepared.forward, tensors, len(roles.params),
-                                      prepared.grads, points, options.reduction, options.dtype)
+    z_exact = tuple(kinks.exact_or_nan(prepared.z_expr, p) for p in points)
+    try:
+        loss_exact = symbolic.exact_reduced(prepared.loss_expr, points, options.reduction,
+                                            options.dtype).value
+    except EvaluationError:
+        loss_exact = math.nan
+    names = roles.inputs + ((roles.target,) if roles.target else ()) + roles.params
+    bounds: analysis.Bounds | None = None
     gradients = []
     ladder: tuple[float, ...] | None = None
     for i, (name, grad) in enumerate(zip(roles.params, prepared.grads, strict=True)):
-        exact = symbolic.exact_reduced(grad, points, options.reduction, options.dtype)
         got_grad = got.grads[i]
+        problem = kinks.undefined((prepared.loss_expr, grad), points)
+        if problem:
+            gradients.append(kinks.undefined_result(name, str(grad), got_grad, problem))
+            continue
+        if bounds is None:
+            bounds = analysis.rounding_bounds(prepared.forward, tensors, len(roles.params),
+                                              prepared.grads, points, options.reduction,
+                                              options.dtype)
+        exact = symbolic.exact_reduced(grad, points, options.reduction, options.dtype)
         verdict = analysis.judge(exact.value, got_grad, bounds.values[i], options.dtype)
         notes = [verdict.note, bounds.reason and f"bound from the SymPy gradient ({bounds.reason})"]
         if verdict.verdict == "fail" and got_grad is not None and not math.isnan(got_grad):
@@ -83,7 +97,7 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
             notes.append("exact value not certified by interval arithmetic"
                          + (" (precision cap hit)" if exact.capped else ""))
         hand_env, hand = _hand(name, grad, points, options, exact.value)
-        gradients.append(GradientResult(
+        result = GradientResult(
             param=name, formula=str(grad), exact=float(exact.value), autograd=got_grad,
             abs_error=verdict.abs_error, rel_error=verdict.rel_error, ulps=verdict.ulps,
             bits=verdict.bits, bound=verdict.bound, kappa=verdict.kappa,
@@ -91,14 +105,17 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
             ill_conditioned=verdict.ill_conditioned, exact_certified=exact.certified,
             bound_method=bounds.method, note="; ".join(n for n in notes if n),
             contributions=bounds.contributions[i][:8] if bounds.contributions else (),
-            envelope=hand_env, expect=hand))
+            envelope=hand_env, expect=hand)
+        gradients.append(kinks.review(
+            result, prepared.loss_expr, grad, points, options.reduction, options.dtype,
+            lambda: kinks.nan_source(prepared.expr.tree, names, tensors, len(roles.params))))
     return CheckResult(
         model=prepared.expr.text, loss=options.loss, reduction=options.reduction,
         dtype=options.dtype, seed=options.seed, samples=options.samples,
         inputs=roles.inputs, target=roles.target, params=roles.params,
         values=tuple(values.items()), z_exact=tuple(float(v) for v in z_exact),
         z_autograd=got.z, loss_exact=float(loss_exact), loss_autograd=got.loss,
-        gradients=tuple(gradients))
+        gradients=tuple(gradients), strict=options.strict)
 
 
 def check(model: str, *, lowerings: Mapping[str, Callable[..., Any]] | None = None,

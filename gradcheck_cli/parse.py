@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import ParseError, UnsupportedError
-from .functions import CONSTANTS, FUNCTIONS, check_arity
+from .functions import CONSTANTS, FUNCTIONS, check_arity, constant_argument
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
@@ -157,8 +157,12 @@ class _Validator:
         problem = check_arity(name, len(node.args))
         if problem:
             self.fail(ParseError, problem, node)
-        for arg in node.args:
+        for index, arg in enumerate(node.args):
             self.check(arg, depth + 1)
+            argument = constant_argument(name, index)
+            if argument and constant_value(arg) is None:
+                self.fail(UnsupportedError, f"'{name}': argument {index + 1} ({argument}) must be "
+                          f"a number, not '{ast.unparse(arg)}'", arg)
 
 
 def constant_value(node: ast.AST) -> float | None:

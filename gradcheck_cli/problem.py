@@ -31,6 +31,8 @@ class Options:
     at: tuple[tuple[str, float], ...] = field(default=())
     expect: tuple[tuple[str, str], ...] = field(default=())  # hand values, as typed
     decimals: int | None = None  # inputs of hand calculations rounded to this many decimals
+    loss_options: tuple[tuple[str, float | bool], ...] = ()  # --delta, --eps, --full, ...
+    strict: bool = False  # a kink (no derivative at the point) counts as a failure
 
     def __post_init__(self) -> None:
         from .losses import REDUCTIONS

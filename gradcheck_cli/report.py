@@ -19,7 +19,8 @@ from rich.text import Text
 from .results import CheckResult, GradientResult
 
 PIPE_WIDTH = 120  # fixed width when stdout is not a terminal: output does not depend on it
-VERDICT_STYLE = {"pass": "bold green", "fail": "bold red"}
+VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "kink": "bold yellow",
+                 "undefined": "bold magenta"}
 
 LEGEND = """\
 exact      the SymPy gradient evaluated in mpmath at the exact binary values of the inputs
@@ -192,6 +193,11 @@ def summary(result: CheckResult) -> Text:
     n = len(result.gradients)
     if not failed and not mistakes:
         return Text(f"PASS: all {n} gradients agree with the exact values", style="bold green")
+    if result.status in ("kink", "undefined") and not mistakes:
+        what = ("at a kink: no derivative, torch's convention applies" if result.status == "kink"
+                else "undefined at this point: try another point or seed")
+        return Text(f"{result.status.upper()}: {len(failed)} of {n} gradients {what} "
+                    f"({', '.join(failed)})", style=VERDICT_STYLE[result.status])
     parts = []
     if failed:
         parts.append(f"{len(failed)} of {n} gradients disagree ({', '.join(failed)})")

@@ -30,7 +30,7 @@ class GradientResult:
     bound: float
     kappa: float | None
     tolerance: float
-    verdict: str
+    verdict: str  # pass, fail, kink (no derivative: torch's convention), undefined
     ill_conditioned: bool = False
     exact_certified: bool = True
     bound_method: str = "aten"
@@ -38,6 +38,9 @@ class GradientResult:
     contributions: tuple[tuple[str, str, float], ...] = ()  # (node, aten op, share of bound)
     envelope: Any = None  # handcalc.Envelope when --decimals or --expect asked for it
     expect: Any = None  # handcalc.HandCheck for an --expect value
+    left: float | None = None  # one-sided derivatives at a kink
+    right: float | None = None
+    convention: str = ""  # torch's convention at a kink
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,9 @@ class GradientResult:
                               for n, op, a in self.contributions],
             "envelope": self.envelope.to_dict() if self.envelope else None,
             "expect": self.expect.to_dict() if self.expect else None,
+            "left": _number(self.left),
+            "right": _number(self.right),
+            "convention": self.convention,
         }
 
 
@@ -81,16 +87,20 @@ class CheckResult:
     loss_exact: float
     loss_autograd: float
     gradients: tuple[GradientResult, ...]
+    strict: bool = False  # a kink counts as a failure
 
     @property
     def status(self) -> str:
-        mistake = any(g.expect and g.expect.classification == "mistake" for g in self.gradients)
-        agree = all(g.verdict == "pass" for g in self.gradients)
-        return "pass" if agree and not mistake else "fail"
+        """The worst verdict: fail, then undefined, then kink, then pass; a hand value that is a
+        mistake makes the check fail."""
+        verdicts = {g.verdict for g in self.gradients}
+        if any(g.expect and g.expect.classification == "mistake" for g in self.gradients):
+            verdicts.add("fail")
+        return next((v for v in ("fail", "undefined", "kink") if v in verdicts), "pass")
 
     @property
     def ok(self) -> bool:
-        return self.status == "pass"
+        return self.status == "pass" or (self.status == "kink" and not self.strict)
 
     def to_dict(self) -> dict[str, Any]:
         def scalar_or_list(items: tuple[float, ...]) -> Any:

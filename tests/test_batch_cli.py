@@ -10,7 +10,8 @@ import pytest
 
 GRADCHECK = Path(sys.executable).with_name("gradcheck")
 
-# 7 cases: 4 pass, 1 fails (float32 exp(100) overflows, so autograd's gradient is NaN), 2 errors
+# 7 cases: 4 pass, 1 fails (float32 exp(100) overflows, so autograd's gradient is NaN),
+# 1 undefined (log of a negative number), 1 error (bad syntax)
 KNOWN = """\
 [[case]]
 name = "tutorial"
@@ -40,7 +41,7 @@ model = "w*x+"
 """
 NAMES = ["tutorial", "sweep[seed=1]", "sweep[seed=2]", "sweep[seed=3]", "overflow",
          "undefined", "bad syntax"]
-STATUSES = ["pass", "pass", "pass", "pass", "fail", "error", "error"]
+STATUSES = ["pass", "pass", "pass", "pass", "fail", "undefined", "error"]
 
 
 def run(*args, **kwargs):
@@ -62,8 +63,8 @@ def test_table_lists_every_case_counts_them_and_draws_the_failures(known):
     lines = out.stdout.splitlines()
     assert lines[0].split() == ["PASS", "tutorial", "w*x+b", "mse", "float32"]
     assert [line.split()[0] for line in lines[:7]] == [s.upper() for s in STATUSES]
-    assert lines[5].startswith("ERROR") and "'log(w)' is undefined at this point" in lines[5]
-    assert lines[7] == "4 passed, 1 failed, 2 errors"
+    assert lines[5].startswith("UNDEFINED") and "log(w)" in lines[5]
+    assert lines[7] == "4 passed, 1 failed, 1 error, 1 undefined"
     details = "\n".join(lines[8:])
     assert "z = log(exp(w))" in details and "FAIL: 1 of 1 gradients disagree (w)" in details
     assert "z = w*x+b" not in details  # passing cases are not drawn again
@@ -73,7 +74,7 @@ def test_quiet_table_shows_only_what_did_not_pass(known):
     out = run("--file", known, "--quiet")
     assert out.returncode == 1
     assert [line.split()[0] for line in out.stdout.splitlines()[:4]] == [
-        "FAIL", "ERROR", "ERROR", "4"]
+        "FAIL", "UNDEFINED", "ERROR", "4"]
 
 
 def test_json_document(known, tutorial):
@@ -81,7 +82,7 @@ def test_json_document(known, tutorial):
     assert out.returncode == 1
     doc = json.loads(out.stdout)
     assert set(doc) == {"cases", "summary"}
-    assert doc["summary"] == {"total": 7, "passed": 4, "failed": 1, "error": 2}
+    assert doc["summary"] == {"total": 7, "passed": 4, "failed": 1, "error": 1, "undefined": 1}
     assert [c["case"] for c in doc["cases"]] == NAMES
     assert [c["status"] for c in doc["cases"]] == STATUSES
     assert [c["line"] for c in doc["cases"]] == [1, 6, 6, 6, 11, 17, 23]
@@ -107,7 +108,7 @@ def test_markdown_summary_table(known):
     out = run("--file", known, "--format", "markdown")
     assert out.returncode == 1
     lines = out.stdout.splitlines()
-    assert lines[0] == "### gradcheck: 4 passed, 1 failed, 2 errors"
+    assert lines[0] == "### gradcheck: 4 passed, 1 failed, 1 error, 1 undefined"
     assert lines[2] == "| status | case | model | loss | dtype | seed | detail |"
     rows = [line for line in lines[4:] if line.startswith("| ")]
     assert len(rows) == 7 and all(row.count(" | ") == 6 for row in rows)
@@ -115,7 +116,8 @@ def test_markdown_summary_table(known):
         "| :white_check_mark: pass | tutorial | `w*x+b` | mse | float32 | 1 |")
     assert rows[4].startswith(
         "| :x: fail | overflow | `log(exp(w))` | none | float32 | 0 | w: fail")
-    assert rows[5].startswith("| :warning: error | undefined |")
+    assert rows[5].startswith("| :grey_question: undefined | undefined |")
+    assert rows[6].startswith("| :warning: error | bad syntax |")
 
 
 def test_junit_report(known, tmp_path):
@@ -124,14 +126,15 @@ def test_junit_report(known, tmp_path):
     assert out.returncode == 1
     root = ET.parse(report).getroot()
     suite = root.find("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("7", "1", "2")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("7", "2", "1")
     testcases = suite.findall("testcase")
     assert [t.get("name") for t in testcases] == NAMES
     assert {t.get("classname") for t in testcases} == {str(known)}
     failure = testcases[4].find("failure")
     assert "z = log(exp(w))" in failure.text and "FAIL: 1 of 1 gradients disagree" in failure.text
     assert "\x1b[" not in failure.text  # plain text, no colour codes
-    assert "undefined at this point" in testcases[5].find("error").get("message")
+    assert "undefined at this point" in testcases[5].find("failure").text
+    assert "unexpected end of expression" in testcases[6].find("error").get("message")
     assert all(len(t) == 0 for t in testcases[:4])  # passed: no child elements
 
 

@@ -41,15 +41,15 @@ def specs_of(text, name="cases.toml"):
 def test_outcomes_in_input_order_with_errors_recorded_and_the_rest_run():
     batch = run_cases(specs_of(MIXED))
     assert [(o.case, o.status) for o in batch.outcomes] == [
-        ("tutorial", "pass"), ("undefined", "error"), ("bad syntax", "error"),
+        ("tutorial", "pass"), ("undefined", "undefined"), ("bad syntax", "error"),
         ("second model[seed=1]", "pass"), ("second model[seed=2]", "pass")]
-    assert batch.summary() == {"total": 5, "passed": 3, "failed": 0, "error": 2}
+    assert batch.summary() == {"total": 5, "passed": 3, "failed": 0, "error": 1, "undefined": 1}
     assert not batch.ok
-    undefined = batch.outcomes[1]
-    assert undefined.result is None and "undefined at this point" in undefined.error
-    assert undefined.to_dict() == {
-        "case": "undefined", "source": "cases.toml", "line": 6, "status": "error",
-        "model": "log(w)", "seed": 0, "error": undefined.error}
+    undefined = batch.outcomes[1]  # a point outside the domain is a result, not an error
+    assert undefined.result.gradients[0].verdict == "undefined" and not undefined.ok
+    assert "undefined at this point" in undefined.result.gradients[0].note
+    error = batch.outcomes[2]
+    assert error.result is None and error.to_dict()["status"] == "error"
     assert "unexpected end of expression at column 5" in batch.outcomes[2].error
 
 

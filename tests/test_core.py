@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gradcheck_cli.core import check
-from gradcheck_cli.errors import EvaluationError, RoleError, UnsupportedError
+from gradcheck_cli.errors import RoleError, UnsupportedError
 
 
 def grads(result):
@@ -137,9 +137,11 @@ def test_parameter_that_cancels_out_passes_at_zero():
     assert g["b"].verdict == "pass"
 
 
-def test_undefined_point_is_an_evaluation_error():
-    with pytest.raises(EvaluationError, match="undefined"):
-        check("log(w)", loss="none", at={"w": -1.0})
+def test_undefined_point_is_reported_as_undefined():
+    result = check("log(w)", loss="none", at={"w": -1.0})
+    g = grads(result)["w"]
+    assert g.verdict == "undefined" and "undefined at this point" in g.note
+    assert result.status == "undefined" and not result.ok
 
 
 class WrongExp(torch.autograd.Function):
