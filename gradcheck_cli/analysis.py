@@ -6,7 +6,8 @@ log2(1 + floats between autograd's value and the correctly rounded exact value))
 first-order rounding-error bound E1 of the computation autograd actually ran (``tracebound``:
 the aten graph of forward and backward, every node evaluated exactly, adjoints swept back,
 E1 = sum u * c_i * |v_i| * |a_i|), or where tracing is impossible the same first-order sweep
-over the SymPy gradient (``method`` says which); ``kappa`` = bound / (u * |exact|).
+over the SymPy gradient (``method`` says which), plus the effect of constants torch holds
+inexactly (``constant_term``); ``kappa`` = bound / (u * |exact|).
 
 Verdict: ``pass`` when ``abs_error <= SAFETY * bound`` (plus the smallest subnormal), or when
 autograd returned the correctly rounded exact value (no dtype value is closer);
@@ -27,6 +28,7 @@ from typing import Any
 import mpmath
 import sympy
 
+from .errors import EvaluationError
 from .symbolic import _Evaluator, evaluate, round_to
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
@@ -144,11 +146,33 @@ def rounding_bounds(forward: Callable[..., Any], tensors: list[Any], n_params: i
         values = tuple(sympy_bound(g, points, reduction, dtype) for g in grads)
         kind = {tracebound.UnsupportedOp: "unsupported aten op",
                 tracebound.OutOfDomain: "domain"}.get(type(exc), "not traceable")
-        exc = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        return Bounds(values, "sympy", f"{kind}: {exc}")
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        reason = detail if detail.startswith(kind) else f"{kind}: {detail}"
+        return Bounds(values, "sympy", reason)
     contributions = tuple(tuple((c.node, c.op, c.contribution) for c in per)
                           for per in result.contributions)
     return Bounds(result.bounds, "aten", "", contributions)
+
+
+def constant_term(sensitivities: tuple[tuple[Any, sympy.Expr], ...],
+                  points: list[Mapping[str, float]], reduction: str, dtype: str) -> float:
+    """First-order effect of the constants torch holds inexactly (pi, 0.1, 0.1+0.2-0.3):
+    sum over constants of |d gradient / d constant| * |constant as held in dtype - exact|."""
+    total = mpmath.mpf(0)
+    with mpmath.workprec(96):
+        exact = {c.name: evaluate(c.exact, {}) for c, _ in sensitivities}
+        for c, derivative in sensitivities:
+            held = mpmath.mpf(round_to(mpmath.mpf(c.computed), dtype))
+            delta = abs(held - exact[c.name])
+            for point in points:
+                values = {k: mpmath.mpf(v) for k, v in point.items()} | exact
+                try:
+                    total += abs(evaluate(derivative, values)) * delta
+                except EvaluationError:
+                    continue  # undefined there: the gradient's own verdict says so
+        if reduction == "mean":
+            total /= len(points)
+    return float(total)
 
 
 def ladder(forward: Callable[..., Any], tensors: list[Any], n_params: int) -> tuple[float, ...]:

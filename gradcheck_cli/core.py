@@ -31,6 +31,7 @@ class Prepared:
     grads: tuple[Any, ...]  # SymPy: per-sample gradient of the loss, one per parameter
     forward: Callable[..., Any]
     loss: Any = None  # the bound LossSpec
+    constants: Any = ()  # per gradient: (symbolic.Constant, d gradient / d constant) pairs
 
 
 def prepare(model: str, options: Options,
@@ -49,7 +50,20 @@ def prepare(model: str, options: Options,
     grads = symbolic.gradients(loss_expr, roles.params)
     forward = autograd.loss_function(lowering.lower(expr, lowerings), spec.torch, roles,
                                      options.reduction, options.samples)
-    return Prepared(expr, options, roles, loss_expr, z_expr, grads, forward, spec)
+    return Prepared(expr, options, roles, loss_expr, z_expr, grads, forward, spec,
+                    _constant_sensitivities(expr, spec, y, roles.params))
+
+
+def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ...]) -> Any:
+    """For each gradient, d(gradient)/d(constant) of every constant torch holds inexactly."""
+    from . import symbolic
+
+    z_c, constants = symbolic.to_sympy_with_constants(expr)
+    if not constants:
+        return ()
+    grads_c = symbolic.gradients(spec.formula(z_c, y), params)
+    return tuple(tuple((c, symbolic.sympy.diff(g, symbolic.symbol(c.name))) for c in constants)
+                 for g in grads_c)
 
 
 def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
@@ -87,7 +101,11 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
                                               prepared.grads, points, options.reduction,
                                               options.dtype)
         exact = symbolic.exact_reduced(grad, points, options.reduction, options.dtype)
-        verdict = analysis.judge(exact.value, got_grad, bounds.values[i], options.dtype)
+        bound = bounds.values[i]
+        if prepared.constants:
+            bound += analysis.constant_term(prepared.constants[i], points, options.reduction,
+                                            options.dtype)
+        verdict = analysis.judge(exact.value, got_grad, bound, options.dtype)
         notes = [verdict.note, bounds.reason and f"bound from the SymPy gradient ({bounds.reason})"]
         if verdict.verdict == "fail" and got_grad is not None and not math.isnan(got_grad):
             if ladder is None:

@@ -28,6 +28,48 @@ def to_sympy(expr: Expr, bindings: Mapping[str, sympy.Expr] | None = None) -> sy
     return _build(expr.tree, bindings)
 
 
+@dataclass(frozen=True)
+class Constant:
+    """A constant sub-expression that torch cannot hold exactly (pi, 0.1, 0.1+0.2-0.3)."""
+
+    name: str  # the symbol standing for it (``_c0``: user names cannot start with _)
+    exact: sympy.Expr  # its mathematical value
+    computed: float  # the double Python computes for it (torch then rounds it to the dtype)
+
+
+def to_sympy_with_constants(expr: Expr) -> tuple[sympy.Expr, tuple[Constant, ...]]:
+    """The model with every inexact constant sub-expression replaced by a symbol.
+
+    Differentiating through those symbols tells how much the rounding of each constant moves a
+    gradient: a term of the rounding-error bound that the traced torch graph cannot see (its
+    constants are already doubles)."""
+    from .parse import constant_value
+
+    found: list[Constant] = []
+
+    def replace(node: ast.AST, may_symbolize: bool) -> sympy.Expr:
+        value = constant_value(node) if may_symbolize else None
+        if value is not None and not (isinstance(node, ast.Constant) and
+                                      isinstance(node.value, int)):
+            exact = _build(node, {})
+            if exact != sympy.Rational(value):  # its double is not exact
+                found.append(Constant(f"_c{len(found)}", exact, value))
+                return symbol(found[-1].name)
+            return exact
+        if isinstance(node, ast.UnaryOp):
+            operand = replace(node.operand, True)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            return _BINARY[type(node.op)](replace(node.left, True), replace(node.right, True))
+        if isinstance(node, ast.Call):
+            spec = FUNCTIONS[node.func.id]
+            args = [replace(arg, i == 0 or not spec.constants) for i, arg in enumerate(node.args)]
+            return spec.sympy(*args)
+        return _build(node, {})
+
+    return replace(expr.tree, True), tuple(found)
+
+
 def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 

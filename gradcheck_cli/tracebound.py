@@ -119,6 +119,9 @@ def _evaluate(gm, inputs: list[torch.Tensor], tape: Tape) -> list[int | None]:
             args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: env[n.name])
             kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
             env[node.name] = Ref(handler(tape, node, *args, **kwargs))
+        elif node.op == "get_attr":  # a constant tensor (a number given to a function):
+            t = getattr(gm, node.target)  # its rounding is the caller's constant term
+            env[node.name] = Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()]))
         elif node.op == "output":
             outs = node.args[0]
             return [None if o is None else env[o.name].id for o in outs]

@@ -22,3 +22,12 @@ def test_readme_starts_with_one_sentence_and_two_setup_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert commands()[1] in ci
+
+
+def test_readme_lists_every_function_and_loss():
+    from gradcheck_cli.functions import markdown_table
+    from gradcheck_cli.losses import LOSSES
+
+    assert markdown_table().rstrip("\n") in README
+    for name in LOSSES:
+        assert f"| `{name}` |" in README, name
