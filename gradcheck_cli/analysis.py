@@ -15,9 +15,9 @@ autograd returned the correctly rounded exact value (no dtype value is closer);
 rounding shrinks by about 2^-29, a real error does not). Where the bound is only the SymPy
 fallback (the graph could not be traced; SymPy may have cancelled terms torch computes, as in
 a - a), the ladder decides: an error that shrinks like rounding passes, with a note.
-``ill_conditioned`` flags a pass where kappa leaves fewer than half the dtype's bits correct. A NaN from autograd where the exact value
-is finite is a fail; a finite exact value beyond the dtype's range expects an infinity of the
-right sign.
+``ill_conditioned`` flags a pass where kappa leaves fewer than half the dtype's bits correct.
+A NaN from autograd where the exact value is finite is a fail; a finite exact value beyond the
+dtype's range expects an infinity of the right sign.
 """
 
 from __future__ import annotations
