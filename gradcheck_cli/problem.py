@@ -91,22 +91,31 @@ def assign_roles(symbols: tuple[str, ...], needs_target: bool, inputs: tuple[str
     return Roles(inputs=inputs, target=target_name, params=params)
 
 
-def parse_at(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, float], ...]:
-    """``["w=0.5", "x=2,b=1"]`` -> ``(("w", 0.5), ("x", 2.0), ("b", 1.0))``."""
-    pairs: dict[str, float] = {}
+def _name_value_pairs(items: list[str] | tuple[str, ...], option: str
+                      ) -> dict[str, str]:
+    """``["w=0.5", "x=2,b=1"]`` -> ``{"w": "0.5", "x": "2", "b": "1"}`` (texts as typed)."""
+    pairs: dict[str, str] = {}
     for item in items:
         for part in item.split(","):
             name, sep, text = part.partition("=")
             name, text = name.strip(), text.strip()
             if not sep or not name.isidentifier():
-                raise RoleError(f"--at expects NAME=NUMBER, got '{part.strip()}'")
-            try:
-                value = float(text)
-            except ValueError:
-                raise RoleError(f"--at {name}: '{text}' is not a number") from None
-            if not math.isfinite(value):
-                raise RoleError(f"--at {name}: value must be finite, got '{text}'")
-            pairs[name] = value
+                raise RoleError(f"{option} expects NAME=NUMBER, got '{part.strip()}'")
+            pairs[name] = text
+    return pairs
+
+
+def parse_at(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """``["w=0.5", "x=2,b=1"]`` -> ``(("w", 0.5), ("x", 2.0), ("b", 1.0))``."""
+    pairs: dict[str, float] = {}
+    for name, text in _name_value_pairs(items, "--at").items():
+        try:
+            value = float(text)
+        except ValueError:
+            raise RoleError(f"--at {name}: '{text}' is not a number") from None
+        if not math.isfinite(value):
+            raise RoleError(f"--at {name}: value must be finite, got '{text}'")
+        pairs[name] = value
     return tuple(pairs.items())
 
 
@@ -129,15 +138,9 @@ def check_fixed(at: tuple[tuple[str, float], ...], symbols: tuple[str, ...],
 def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """``["w=-1.4793", "b=1.7626"]`` -> ``(("w", "-1.4793"), ("b", "1.7626"))``, texts kept
     so that the number of decimals typed is known."""
-    pairs: dict[str, str] = {}
-    for item in items:
-        for part in item.split(","):
-            name, sep, text = part.partition("=")
-            name, text = name.strip(), text.strip()
-            if not sep or not name.isidentifier():
-                raise RoleError(f"--expect expects NAME=NUMBER, got '{part.strip()}'")
-            decimals_typed(text, name)
-            pairs[name] = text
+    pairs = _name_value_pairs(items, "--expect")
+    for name, text in pairs.items():
+        decimals_typed(text, name)  # refuses what is not a finite number
     return tuple(pairs.items())
 
 

@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from gradcheck_cli.core import check
 
@@ -13,3 +14,22 @@ def tutorial():
 
 
 pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs pytest in temporary projects
+
+
+def scaled_exp(factor: float):
+    """torch.exp whose backward is multiplied by ``factor``: a wrong gradient for the tests
+    (plugged in through ``check(..., lowerings={"exp": scaled_exp(1.001)})``)."""
+
+    class ScaledExp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = torch.exp(x)
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):
+            (result,) = ctx.saved_tensors
+            return grad * result * factor
+
+    return ScaledExp.apply

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import scaled_exp
 
 from gradcheck_cli.analysis import floats_between, ulp
 from gradcheck_cli.core import check
@@ -75,25 +76,13 @@ def test_exp_minus_one_near_zero_is_well_conditioned():
     assert g.verdict == "pass" and g.kappa < 10  # the gradient exp(x) has no cancellation
 
 
-class SlightlyWrongExp(torch.autograd.Function):
-    """exp whose backward is off by one part in 10^3."""
-
-    @staticmethod
-    def forward(ctx, x):
-        result = torch.exp(x)
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        (result,) = ctx.saved_tensors
-        return grad * result * 1.001
+SlightlyWrongExp = scaled_exp(1.001)  # exp whose backward is off by one part in 10^3
 
 
 @pytest.mark.parametrize("w", [-15.0, -18.0, -20.0])
 def test_wrong_backward_fails_even_where_atol_would_pass(w):
     r = check("exp(w*x)", loss="none", params=["w"], at={"w": w, "x": 1.0},
-              lowerings={"exp": SlightlyWrongExp.apply})
+              lowerings={"exp": SlightlyWrongExp})
     g = grads(r)["w"]
     assert torch.allclose(torch.tensor(g.autograd), torch.tensor(g.exact), rtol=0, atol=1e-5)
     assert g.verdict == "fail"
@@ -143,7 +132,7 @@ def test_ulp_and_floats_between_against_numpy():
 
 def test_float64_run_reports_top_of_ladder_on_failure():
     r = check("exp(w*x)", loss="none", params=["w"], at={"w": -2.0, "x": 1.0}, dtype="float64",
-              lowerings={"exp": SlightlyWrongExp.apply})
+              lowerings={"exp": SlightlyWrongExp})
     g = grads(r)["w"]
     assert g.verdict == "fail" and "no higher precision" in g.note
 
@@ -157,5 +146,5 @@ def test_sympy_fallback_bound_defers_to_the_precision_ladder():
     assert g.verdict == "pass" and "precision ladder" in g.note
     # a real error on the same path still fails: the ladder does not shrink it
     bad = check("exp(w*x)", loss="huber", params=["w"], at={"w": -2.0, "x": 1.0},
-                lowerings={"exp": SlightlyWrongExp.apply})
+                lowerings={"exp": SlightlyWrongExp})
     assert grads(bad)["w"].bound_method == "sympy" and bad.status == "fail"
