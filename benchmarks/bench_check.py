@@ -16,9 +16,10 @@ import time
 
 import torch
 
-from gradcheck_cli import analysis
-from gradcheck_cli.core import check, prepare, run
-from gradcheck_cli.problem import Options
+from gradcheck_cli import torch_side
+from gradcheck_cli.options import Options
+from gradcheck_cli.pipeline import check, prepare, run
+from gradcheck_cli.rounding import bounds as analysis
 
 MODELS = ["w*x+b", "w*x**2+b", "tanh(w1*x+b1)*v1 + tanh(w2*x+b2)*v2 + c", "softplus(w*x)*exp(b)"]
 
@@ -33,11 +34,9 @@ def median_time(fn, repeat: int) -> float:
 
 
 def plain_torch(prepared) -> None:
-    from gradcheck_cli import autograd, sampling
-
-    values = sampling.draw(prepared.roles, 1, 1, "float32")
-    tensors = autograd.build_inputs(prepared.roles, values, "float32")
-    autograd.run(prepared.forward, tensors, len(prepared.roles.params))
+    values = torch_side.draw(prepared.roles, 1, 1, "float32")
+    tensors = torch_side.build_inputs(prepared.roles, values, "float32")
+    torch_side.run(prepared.forward, tensors, len(prepared.roles.params))
 
 
 def main() -> None:
@@ -45,21 +44,27 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     repeat = parser.parse_args().repeat
     check("w*x+b", seed=0)  # warm-up: imports and first-call caches
-    print(f"{'model':45} {'torch':>9} {'check':>9} {'run':>9} {'bound':>9} "
-          f"{'check/torch':>12} {'run/check':>10}")
+    print(
+        f"{'model':45} {'torch':>9} {'check':>9} {'run':>9} {'bound':>9} "
+        f"{'check/torch':>12} {'run/check':>10}"
+    )
     for model in MODELS:
         prepared = prepare(model, Options(seed=1))
         base = median_time(lambda p=prepared: plain_torch(p), repeat)
         full = median_time(lambda m=model: check(m, seed=1), repeat)
         per_seed = median_time(lambda p=prepared: run(p, 2), repeat)
-        from gradcheck_cli import autograd, sampling
-
-        values = sampling.draw(prepared.roles, 1, 1, "float32")
-        tensors = autograd.build_inputs(prepared.roles, values, "float32")
-        bound = median_time(lambda p=prepared, t=tensors: analysis.rounding_bounds(
-            p.forward, t, len(p.roles.params), p.grads, [], "mean", "float32"), repeat)
-        print(f"{model:45} {base * 1e3:8.2f}ms {full * 1e3:8.1f}ms {per_seed * 1e3:8.1f}ms "
-              f"{bound * 1e3:8.1f}ms {full / base:12.0f} {per_seed / full:10.2f}")
+        values = torch_side.draw(prepared.roles, 1, 1, "float32")
+        tensors = torch_side.build_inputs(prepared.roles, values, "float32")
+        bound = median_time(
+            lambda p=prepared, t=tensors: analysis.rounding_bounds(
+                p.forward, t, len(p.roles.params), p.grads, [], "mean", "float32"
+            ),
+            repeat,
+        )
+        print(
+            f"{model:45} {base * 1e3:8.2f}ms {full * 1e3:8.1f}ms {per_seed * 1e3:8.1f}ms "
+            f"{bound * 1e3:8.1f}ms {full / base:12.0f} {per_seed / full:10.2f}"
+        )
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 __version__ = "0.1.0"
 __all__ = ["check", "check_file", "run_cases"]
 
-_LAZY = {"check": "core", "check_file": "cases", "run_cases": "cases"}
+_LAZY = {"check": "pipeline", "check_file": "batch.runner", "run_cases": "batch.runner"}
 
 
 def __getattr__(name: str) -> Any:

@@ -32,7 +32,7 @@ class CaseFailed(Exception):
 
 class GradcheckFile(pytest.File):
     def collect(self) -> Any:
-        from .casefile import CaseFileError, load_cases
+        from gradcheck_cli.batch.casefile import CaseFileError, load_cases
 
         try:
             specs = load_cases(str(self.path))
@@ -44,7 +44,7 @@ class GradcheckFile(pytest.File):
     def runner(self) -> Any:
         """One runner per file, so each model is prepared once for all its seeds."""
         if not hasattr(self, "_runner"):
-            from .cases import Runner
+            from gradcheck_cli.batch.runner import Runner
 
             self._runner = Runner()
         return self._runner
@@ -61,15 +61,14 @@ class GradcheckItem(pytest.Item):
         if not outcome.ok:
             raise CaseFailed(outcome)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> Any:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if not isinstance(excinfo.value, CaseFailed):
             return super().repr_failure(excinfo, style)
         outcome = excinfo.value.outcome
         where = f"{outcome.source}:{outcome.line}: case {outcome.case!r} ({outcome.model})"
         if outcome.result is None:
             return f"{where}\nError: {outcome.error}"
-        from . import report
+        from gradcheck_cli.report import console as report
 
         return f"{where}\n{report.plain_text(report.render(outcome.result))}"
 

@@ -60,8 +60,9 @@ class GradientResult:
             "exact_certified": self.exact_certified,
             "bound_method": self.bound_method,
             "note": self.note,
-            "contributions": [{"node": n, "op": op, "amount": _number(a)}
-                              for n, op, a in self.contributions],
+            "contributions": [
+                {"node": n, "op": op, "amount": _number(a)} for n, op, a in self.contributions
+            ],
             "envelope": self.envelope.to_dict() if self.envelope else None,
             "expect": self.expect.to_dict() if self.expect else None,
             "left": _number(self.left),
@@ -115,12 +116,19 @@ class CheckResult:
             "dtype": self.dtype,
             "seed": self.seed,
             "samples": self.samples,
-            "roles": {"inputs": list(self.inputs), "target": self.target,
-                      "params": list(self.params)},
+            "roles": {
+                "inputs": list(self.inputs),
+                "target": self.target,
+                "params": list(self.params),
+            },
             "values": {name: scalar_or_list(v) for name, v in self.values},
-            "z": {"exact": scalar_or_list(self.z_exact),
-                  "autograd": scalar_or_list(self.z_autograd)},
-            "loss_value": {"exact": _number(self.loss_exact),
-                           "autograd": _number(self.loss_autograd)},
+            "z": {
+                "exact": scalar_or_list(self.z_exact),
+                "autograd": scalar_or_list(self.z_autograd),
+            },
+            "loss_value": {
+                "exact": _number(self.loss_exact),
+                "autograd": _number(self.loss_autograd),
+            },
             "gradients": [g.to_dict() for g in self.gradients],
         }

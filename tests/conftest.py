@@ -1,10 +1,14 @@
 import pytest
 import torch
 
-from gradcheck_cli.core import check
+from gradcheck_cli.pipeline import check
 
-TUTORIAL = {"x": -0.6013928055763245, "y": -1.0122097730636597,
-            "w": 0.6613521575927734, "b": 0.266924113035202}
+TUTORIAL = {
+    "x": -0.6013928055763245,
+    "y": -1.0122097730636597,
+    "w": 0.6613521575927734,
+    "b": 0.266924113035202,
+}
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import pytest
 import torch
 from conftest import scaled_exp
 
-from gradcheck_cli.analysis import floats_between, ulp
-from gradcheck_cli.core import check
+from gradcheck_cli.pipeline import check
+from gradcheck_cli.verdict import floats_between, ulp
 
 
 def grads(result):
@@ -57,9 +57,11 @@ def test_expect_value_inside_lenient_band_only():
 
 @pytest.mark.parametrize(
     ("model", "x"),
-    [("sqrt(x+1)-sqrt(x)", 1e6),  # FPBench NMSE example 3.1
-     ("1/(x+1)-1/x", 1e6),  # FPBench NMSE example 3.3
-     ("x-sin(x)", 1e-3)],  # derivative 1 - cos(x): cancellation near 0
+    [
+        ("sqrt(x+1)-sqrt(x)", 1e6),  # FPBench NMSE example 3.1
+        ("1/(x+1)-1/x", 1e6),  # FPBench NMSE example 3.3
+        ("x-sin(x)", 1e-3),
+    ],  # derivative 1 - cos(x): cancellation near 0
 )
 def test_ill_conditioned_but_correct_passes(model, x):
     r32 = grads(check(model, loss="none", at={"x": x}))["x"]
@@ -81,8 +83,13 @@ SlightlyWrongExp = scaled_exp(1.001)  # exp whose backward is off by one part in
 
 @pytest.mark.parametrize("w", [-15.0, -18.0, -20.0])
 def test_wrong_backward_fails_even_where_atol_would_pass(w):
-    r = check("exp(w*x)", loss="none", params=["w"], at={"w": w, "x": 1.0},
-              lowerings={"exp": SlightlyWrongExp})
+    r = check(
+        "exp(w*x)",
+        loss="none",
+        params=["w"],
+        at={"w": w, "x": 1.0},
+        lowerings={"exp": SlightlyWrongExp},
+    )
     g = grads(r)["w"]
     assert torch.allclose(torch.tensor(g.autograd), torch.tensor(g.exact), rtol=0, atol=1e-5)
     assert g.verdict == "fail"
@@ -131,8 +138,14 @@ def test_ulp_and_floats_between_against_numpy():
 
 
 def test_float64_run_reports_top_of_ladder_on_failure():
-    r = check("exp(w*x)", loss="none", params=["w"], at={"w": -2.0, "x": 1.0}, dtype="float64",
-              lowerings={"exp": SlightlyWrongExp})
+    r = check(
+        "exp(w*x)",
+        loss="none",
+        params=["w"],
+        at={"w": -2.0, "x": 1.0},
+        dtype="float64",
+        lowerings={"exp": SlightlyWrongExp},
+    )
     g = grads(r)["w"]
     assert g.verdict == "fail" and "no higher precision" in g.note
 
@@ -145,6 +158,11 @@ def test_sympy_fallback_bound_defers_to_the_precision_ladder():
     assert g.bound_method == "sympy" and g.bound == 0.0 and g.abs_error > 0
     assert g.verdict == "pass" and "precision ladder" in g.note
     # a real error on the same path still fails: the ladder does not shrink it
-    bad = check("exp(w*x)", loss="huber", params=["w"], at={"w": -2.0, "x": 1.0},
-                lowerings={"exp": SlightlyWrongExp})
+    bad = check(
+        "exp(w*x)",
+        loss="huber",
+        params=["w"],
+        at={"w": -2.0, "x": 1.0},
+        lowerings={"exp": SlightlyWrongExp},
+    )
     assert grads(bad)["w"].bound_method == "sympy" and bad.status == "fail"

@@ -39,14 +39,22 @@ at = { w = -1 }
 name = "bad syntax"
 model = "w*x+"
 """
-NAMES = ["tutorial", "sweep[seed=1]", "sweep[seed=2]", "sweep[seed=3]", "overflow",
-         "undefined", "bad syntax"]
+NAMES = [
+    "tutorial",
+    "sweep[seed=1]",
+    "sweep[seed=2]",
+    "sweep[seed=3]",
+    "overflow",
+    "undefined",
+    "bad syntax",
+]
 STATUSES = ["pass", "pass", "pass", "pass", "fail", "undefined", "error"]
 
 
 def run(*args, **kwargs):
-    return subprocess.run([str(GRADCHECK), *map(str, args)], capture_output=True, text=True,
-                          timeout=300, **kwargs)
+    return subprocess.run(
+        [str(GRADCHECK), *map(str, args)], capture_output=True, text=True, timeout=300, **kwargs
+    )
 
 
 @pytest.fixture
@@ -74,7 +82,11 @@ def test_quiet_table_shows_only_what_did_not_pass(known):
     out = run("--file", known, "--quiet")
     assert out.returncode == 1
     assert [line.split()[0] for line in out.stdout.splitlines()[:4]] == [
-        "FAIL", "UNDEFINED", "ERROR", "4"]
+        "FAIL",
+        "UNDEFINED",
+        "ERROR",
+        "4",
+    ]
 
 
 def test_json_document(known, tutorial):
@@ -90,9 +102,15 @@ def test_json_document(known, tutorial):
     first = doc["cases"][0]
     assert first == {"case": "tutorial", "source": str(known), "line": 1, **tutorial.to_dict()}
     assert [c["seed"] for c in doc["cases"][1:4]] == [1, 2, 3]
-    assert doc["cases"][6] == {"case": "bad syntax", "source": str(known), "line": 23,
-                               "status": "error", "model": "w*x+", "seed": 0,
-                               "error": "unexpected end of expression at column 5 of 'w*x+'"}
+    assert doc["cases"][6] == {
+        "case": "bad syntax",
+        "source": str(known),
+        "line": 23,
+        "status": "error",
+        "model": "w*x+",
+        "seed": 0,
+        "error": "unexpected end of expression at column 5 of 'w*x+'",
+    }
 
 
 def test_jsonl_one_line_per_case_and_nothing_else(known):
@@ -113,9 +131,11 @@ def test_markdown_summary_table(known):
     rows = [line for line in lines[4:] if line.startswith("| ")]
     assert len(rows) == 7 and all(row.count(" | ") == 6 for row in rows)
     assert rows[0].startswith(
-        "| :white_check_mark: pass | tutorial | `w*x+b` | mse | float32 | 1 |")
+        "| :white_check_mark: pass | tutorial | `w*x+b` | mse | float32 | 1 |"
+    )
     assert rows[4].startswith(
-        "| :x: fail | overflow | `log(exp(w))` | none | float32 | 0 | w: fail")
+        "| :x: fail | overflow | `log(exp(w))` | none | float32 | 0 | w: fail"
+    )
     assert rows[5].startswith("| :grey_question: undefined | undefined |")
     assert rows[6].startswith("| :warning: error | bad syntax |")
 
@@ -153,7 +173,9 @@ def test_all_passing_exits_0_and_stdin(tmp_path):
     assert out.returncode == 0, out.stderr
     docs = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(d["source"], d["case"], d["status"]) for d in docs] == [
-        ("<stdin>", "line 1", "pass"), ("<stdin>", "line 2", "pass")]
+        ("<stdin>", "line 1", "pass"),
+        ("<stdin>", "line 2", "pass"),
+    ]
 
 
 def test_seed_sweep_of_one_model():
@@ -161,41 +183,63 @@ def test_seed_sweep_of_one_model():
     assert out.returncode == 0
     docs = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(d["case"], d["seed"]) for d in docs] == [
-        ("w*x+b[seed=1]", 1), ("w*x+b[seed=2]", 2), ("w*x+b[seed=3]", 3)]
+        ("w*x+b[seed=1]", 1),
+        ("w*x+b[seed=2]", 2),
+        ("w*x+b[seed=3]", 3),
+    ]
     assert docs[0]["gradients"][1]["autograd"] == 1.7628028392791748  # the tutorial's b
 
 
 def test_command_line_options_are_defaults_under_the_file(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text('[[case]]\nname = "a"\nmodel = "w*x+b"\n'
-                    '[[case]]\nname = "b"\nmodel = "w*x+b"\ndtype = "float32"\n')
+    path.write_text(
+        '[[case]]\nname = "a"\nmodel = "w*x+b"\n'
+        '[[case]]\nname = "b"\nmodel = "w*x+b"\ndtype = "float32"\n'
+    )
     out = run("--file", path, "--dtype", "float64", "--seed", "1", "--format", "json")
     doc = json.loads(out.stdout)
     assert [(c["dtype"], c["seed"]) for c in doc["cases"]] == [("float64", 1), ("float32", 1)]
 
 
 CASE_FILE_ERRORS = [
-    ("syntax.toml", '[[case]]\nmodel = "w*x"\nname = \n',
-     ["syntax.toml:3: TOML syntax error"]),
-    ("keys.toml", '[[case]]\nname = "a"\nmodle = "w"\ndtyp = "float32"\n',
-     ["keys.toml:1: case 'a': missing required key 'model'",
-      "keys.toml:3: case 'a': unknown key 'modle' (did you mean 'model'?)",
-      "keys.toml:4: case 'a': unknown key 'dtyp' (did you mean 'dtype'?)"]),
-    ("values.toml", '[[case]]\nmodel = "w*x"\nseeds = "5..1"\nsamples = 0\n',
-     ["values.toml:3: case 1: key 'seeds': invalid seed range '5..1'",
-      "values.toml:4: case 1: key 'samples' is out of range"]),
-    ("dupes.toml", '[[case]]\nname = "a"\nmodel = "w*x"\n[[case]]\nname = "a"\nmodel = "w"\n',
-     ["dupes.toml:4: case 'a': duplicate case name (first used at line 1)"]),
+    ("syntax.toml", '[[case]]\nmodel = "w*x"\nname = \n', ["syntax.toml:3: TOML syntax error"]),
+    (
+        "keys.toml",
+        '[[case]]\nname = "a"\nmodle = "w"\ndtyp = "float32"\n',
+        [
+            "keys.toml:1: case 'a': missing required key 'model'",
+            "keys.toml:3: case 'a': unknown key 'modle' (did you mean 'model'?)",
+            "keys.toml:4: case 'a': unknown key 'dtyp' (did you mean 'dtype'?)",
+        ],
+    ),
+    (
+        "values.toml",
+        '[[case]]\nmodel = "w*x"\nseeds = "5..1"\nsamples = 0\n',
+        [
+            "values.toml:3: case 1: key 'seeds': invalid seed range '5..1'",
+            "values.toml:4: case 1: key 'samples' is out of range",
+        ],
+    ),
+    (
+        "dupes.toml",
+        '[[case]]\nname = "a"\nmodel = "w*x"\n[[case]]\nname = "a"\nmodel = "w"\n',
+        ["dupes.toml:4: case 'a': duplicate case name (first used at line 1)"],
+    ),
     ("empty.toml", "# nothing\n", ["empty.toml:1: no cases found"]),
-    ("root.toml", 'cases = 1\n[[case]]\nmodel = "w"\n',
-     ["root.toml:1: unknown top-level key 'cases' (did you mean 'case'?)"]),
+    (
+        "root.toml",
+        'cases = 1\n[[case]]\nmodel = "w"\n',
+        ["root.toml:1: unknown top-level key 'cases' (did you mean 'case'?)"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "text", "messages"), CASE_FILE_ERRORS,
-                         ids=[c[0] for c in CASE_FILE_ERRORS])
-def test_case_file_errors_exit_2_listing_every_error_and_write_nothing(tmp_path, name, text,
-                                                                       messages):
+@pytest.mark.parametrize(
+    ("name", "text", "messages"), CASE_FILE_ERRORS, ids=[c[0] for c in CASE_FILE_ERRORS]
+)
+def test_case_file_errors_exit_2_listing_every_error_and_write_nothing(
+    tmp_path, name, text, messages
+):
     path = tmp_path / name
     path.write_text(text)
     report = tmp_path / "junit.xml"
@@ -211,7 +255,7 @@ def test_case_file_errors_exit_2_listing_every_error_and_write_nothing(tmp_path,
 
 def test_errors_of_several_files_are_all_listed(tmp_path):
     bad1, bad2 = tmp_path / "one.toml", tmp_path / "two.txt"
-    bad1.write_text('[[case]]\nmodel = 3\n')
+    bad1.write_text("[[case]]\nmodel = 3\n")
     bad2.write_bytes(b"w*x\xff\n")
     out = run("--file", bad1, "--file", bad2, "--file", tmp_path / "missing.toml")
     assert out.returncode == 2 and out.stdout == ""
@@ -222,8 +266,15 @@ def test_errors_of_several_files_are_all_listed(tmp_path):
     assert "missing.toml: cannot read file: No such file or directory" in lines[2]
 
 
-@pytest.mark.parametrize("args", [[], ["w*x+b", "--file", "x.toml"], ["w*x+b", "--seeds", "3"],
-                                  ["w*x+b", "--seeds", "1..3", "--dtype", "float16"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["w*x+b", "--file", "x.toml"],
+        ["w*x+b", "--seeds", "3"],
+        ["w*x+b", "--seeds", "1..3", "--dtype", "float16"],
+    ],
+)
 def test_usage_errors_exit_2(args):
     out = run(*args)
     assert out.returncode == 2 and out.stdout == "" and out.stderr.startswith("Error: ")
@@ -241,11 +292,16 @@ def test_case_file_expect_tells_rounding_from_mistake(tmp_path):
     from pathlib import Path
 
     cases = tmp_path / "hand.toml"
-    cases.write_text('[[case]]\nname = "hand"\nmodel = "w*x+b"\nseed = 1\n'
-                     'expect = { w = -1.4793, b = 1.7626 }\n')
+    cases.write_text(
+        '[[case]]\nname = "hand"\nmodel = "w*x+b"\nseed = 1\nexpect = { w = -1.4793, b = 1.7626 }\n'
+    )
     gradcheck = Path(sys.executable).with_name("gradcheck")
-    out = subprocess.run([str(gradcheck), "--file", str(cases), "--format", "json"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(gradcheck), "--file", str(cases), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1
     case = json.loads(out.stdout)["cases"][0]
     hand = {g["param"]: g["expect"]["classification"] for g in case["gradients"]}

@@ -2,17 +2,19 @@
 
 import io
 
-from gradcheck_cli import report
-from gradcheck_cli.batchreport import count_line
+from gradcheck_cli.report import console as report
+from gradcheck_cli.report.batch import count_line
 
 
 def test_count_line_leaves_out_zero_counts_but_passed():
     assert count_line({"total": 14, "passed": 12, "failed": 1, "error": 1}) == (
-        "12 passed, 1 failed, 1 error")
+        "12 passed, 1 failed, 1 error"
+    )
     assert count_line({"total": 3, "passed": 0, "failed": 0, "error": 3}) == "0 passed, 3 errors"
     assert count_line({"total": 2, "passed": 2, "failed": 0, "error": 0}) == "2 passed"
     assert count_line({"total": 2, "passed": 1, "failed": 0, "error": 0, "kink": 1}) == (
-        "1 passed, 1 kink")
+        "1 passed, 1 kink"
+    )
 
 
 def test_progress_bar_only_when_enabled_and_slow(monkeypatch):

@@ -1,4 +1,4 @@
-"""Tests for gradcheck_cli.casefile: expected values are written out by hand."""
+"""Tests for gradcheck_cli.batch.casefile: expected values are written out by hand."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from gradcheck_cli import casefile
-from gradcheck_cli.casefile import CaseFileError, CaseSpec, load_cases, parse_seed_range
+from gradcheck_cli.batch import casefile
+from gradcheck_cli.batch.casefile import CaseFileError, CaseSpec, load_cases, parse_seed_range
 
 VALID = """\
 # gradcheck cases
@@ -55,7 +55,12 @@ def test_valid_file_expands_sweep_and_merges_defaults(tmp_path):
     path = write(tmp_path, VALID)
     specs = load_cases(path)
     assert [s.name for s in specs] == [
-        "tutorial", "sweep[seed=3]", "sweep[seed=4]", "sweep[seed=5]", "case 3"]
+        "tutorial",
+        "sweep[seed=3]",
+        "sweep[seed=4]",
+        "sweep[seed=5]",
+        "case 3",
+    ]
     assert [s.line for s in specs] == [7, 13, 13, 13, 21]
     assert [s.seed for s in specs] == [1, 3, 4, 5, 0]
     assert {s.source for s in specs} == {path}
@@ -81,27 +86,35 @@ def test_key_table_matches_case_spec_fields():
 
 
 def test_seed_list_and_case_seed_overrides_default_seeds(tmp_path):
-    text = '[defaults]\nseeds = [7, 8]\n\n[[case]]\nmodel = "a*x"\n\n' \
-           '[[case]]\nname = "one"\nmodel = "b*x"\nseed = 2\n'
+    text = (
+        '[defaults]\nseeds = [7, 8]\n\n[[case]]\nmodel = "a*x"\n\n'
+        '[[case]]\nname = "one"\nmodel = "b*x"\nseed = 2\n'
+    )
     specs = load_cases(write(tmp_path, text))
     assert [(s.name, s.seed) for s in specs] == [
-        ("case 1[seed=7]", 7), ("case 1[seed=8]", 8), ("one", 2)]
+        ("case 1[seed=7]", 7),
+        ("case 1[seed=8]", 8),
+        ("one", 2),
+    ]
 
 
-@pytest.mark.parametrize(("body", "line", "needle"), [
-    ('model = "x"\nsed = 3\n', 4, "unknown key 'sed' (did you mean 'seed'?)"),
-    ('model = "x"\nsamples = "4"\n', 4, "key 'samples' must be an integer >= 1"),
-    ('model = "x"\nsamples = 0\n', 4, "key 'samples' is out of range"),
-    ('model = "x"\nstrict = 1\n', 4, "key 'strict' must be a boolean"),
-    ('name = "c"\nloss = "mse"\n', 2, "missing required key 'model'"),
-    ('model = "x"\nseed = 1\nseeds = [1, 2]\n', 5, "'seed' and 'seeds' are mutually exclusive"),
-    ('model = "x"\nseeds = "9..2"\n', 4, "key 'seeds'"),
-    ('model = "x"\nseeds = "1.5..3"\n', 4, "key 'seeds'"),
-    ('model = "x"\nseeds = "0..100000"\n', 4, "100001 seeds"),
-    ('model = "x"\ndtype = "float16"\n', 4, "key 'dtype' must be one of 'float32', 'float64'"),
-    ('model = "x"\nat = { w = "big" }\n', 4, "key 'at' must map names to finite numbers"),
-    ('model = "x"\ninputs = "x"\n', 4, "key 'inputs' must be an array of names"),
-])
+@pytest.mark.parametrize(
+    ("body", "line", "needle"),
+    [
+        ('model = "x"\nsed = 3\n', 4, "unknown key 'sed' (did you mean 'seed'?)"),
+        ('model = "x"\nsamples = "4"\n', 4, "key 'samples' must be an integer >= 1"),
+        ('model = "x"\nsamples = 0\n', 4, "key 'samples' is out of range"),
+        ('model = "x"\nstrict = 1\n', 4, "key 'strict' must be a boolean"),
+        ('name = "c"\nloss = "mse"\n', 2, "missing required key 'model'"),
+        ('model = "x"\nseed = 1\nseeds = [1, 2]\n', 5, "'seed' and 'seeds' are mutually exclusive"),
+        ('model = "x"\nseeds = "9..2"\n', 4, "key 'seeds'"),
+        ('model = "x"\nseeds = "1.5..3"\n', 4, "key 'seeds'"),
+        ('model = "x"\nseeds = "0..100000"\n', 4, "100001 seeds"),
+        ('model = "x"\ndtype = "float16"\n', 4, "key 'dtype' must be one of 'float32', 'float64'"),
+        ('model = "x"\nat = { w = "big" }\n', 4, "key 'at' must map names to finite numbers"),
+        ('model = "x"\ninputs = "x"\n', 4, "key 'inputs' must be an array of names"),
+    ],
+)
 def test_each_error_names_file_line_and_key(tmp_path, body, line, needle):
     path = write(tmp_path, "# header comment\n[[case]]\n" + body)
     errors = errors_of(path)
@@ -111,8 +124,10 @@ def test_each_error_names_file_line_and_key(tmp_path, body, line, needle):
 
 
 def test_error_label_uses_case_name_or_index(tmp_path):
-    text = '[[case]]\nmodel = "x"\n\n[[case]]\nname = "b"\nmodel = "y"\nseed = -1\n' \
-           '\n[[case]]\nmodel = "z"\nsamples = 1.5\n'
+    text = (
+        '[[case]]\nmodel = "x"\n\n[[case]]\nname = "b"\nmodel = "y"\nseed = -1\n'
+        '\n[[case]]\nmodel = "z"\nsamples = 1.5\n'
+    )
     path = write(tmp_path, text)
     assert errors_of(path) == [
         f"{path}:7: case 'b': key 'seed' is out of range: must be >= 0, got integer -1",
@@ -127,8 +142,10 @@ def test_toml_syntax_error_is_reformatted_with_line(tmp_path):
 
 
 def test_three_distinct_errors_are_all_reported_in_line_order(tmp_path):
-    text = ('[defaults]\nname = "x"\n\n[[case]]\nmodel = "w*x"\nreductoin = "sum"\n\n'
-            '[[case]]\nname = "z"\n')
+    text = (
+        '[defaults]\nname = "x"\n\n[[case]]\nmodel = "w*x"\nreductoin = "sum"\n\n'
+        '[[case]]\nname = "z"\n'
+    )
     path = write(tmp_path, text)
     assert errors_of(path) == [
         f"{path}:2: [defaults]: key 'name' is not allowed in defaults",
@@ -148,8 +165,10 @@ def test_unknown_top_level_table_and_sub_table_lines(tmp_path):
 
 
 def test_keys_inside_multiline_array_do_not_confuse_line_numbers(tmp_path):
-    text = ('[[case]]\nmodel = "x"\ninputs = [\n  "x",\n  "y",\n]\n'
-            'seeds = [\n  1,\n  2.5,\n]\nat = [\n  [1]\n]\nsed = 1\n')
+    text = (
+        '[[case]]\nmodel = "x"\ninputs = [\n  "x",\n  "y",\n]\n'
+        "seeds = [\n  1,\n  2.5,\n]\nat = [\n  [1]\n]\nsed = 1\n"
+    )
     path = write(tmp_path, text)
     assert errors_of(path) == [
         f"{path}:7: case 1: key 'seeds' must be a non-empty array of integers or an "
@@ -171,7 +190,9 @@ def test_text_format_comments_blank_lines_and_caller_defaults(tmp_path):
     path = write(tmp_path, text, "models.txt")
     specs = load_cases(path, defaults={"loss": "l1", "samples": 3, "seed": None})
     assert [(s.name, s.line, s.model) for s in specs] == [
-        ("line 2", 2, "w*x+b"), ("line 6", 6, "w*x**2")]
+        ("line 2", 2, "w*x+b"),
+        ("line 6", 6, "w*x**2"),
+    ]
     assert all(s.loss == "l1" and s.samples == 3 and s.seed == 0 for s in specs)
     assert {s.source for s in specs} == {path}
 
@@ -179,7 +200,9 @@ def test_text_format_comments_blank_lines_and_caller_defaults(tmp_path):
 def test_stdin_text_with_seed_range_from_caller():
     specs = load_cases("-", "a*x\n", {"seeds": parse_seed_range("2..3")})
     assert [(s.name, s.seed, s.source) for s in specs] == [
-        ("line 1[seed=2]", 2, "<stdin>"), ("line 1[seed=3]", 3, "<stdin>")]
+        ("line 1[seed=2]", 2, "<stdin>"),
+        ("line 1[seed=3]", 3, "<stdin>"),
+    ]
 
 
 def test_stdin_is_read_when_no_text_given(monkeypatch):
@@ -217,16 +240,25 @@ def test_parse_seed_range():
     assert parse_seed_range("1..100") == range(1, 101)
     assert parse_seed_range(" 0 .. 0 ") == range(0, 1)
     assert len(parse_seed_range("1..100000")) == 100000
-    for bad, why in [("5..1", "greater"), ("a..3", "integers"), ("1..2..3", "integers"),
-                     ("1_0..20", "integers"), ("1.0..2", "integers"), ("3", "expected"),
-                     ("-1..2", ">= 0"), ("0..100000", "at most")]:
+    for bad, why in [
+        ("5..1", "greater"),
+        ("a..3", "integers"),
+        ("1..2..3", "integers"),
+        ("1_0..20", "integers"),
+        ("1.0..2", "integers"),
+        ("3", "expected"),
+        ("-1..2", ">= 0"),
+        ("0..100000", "at most"),
+    ]:
         with pytest.raises(ValueError, match=why):
             parse_seed_range(bad)
 
 
 def test_line_numbers_survive_awkward_layouts(tmp_path):
-    text = ('[defaults]\n[defaults.expect]\nw = true\n\n[[case]]\nmodel = """\nseedz = 1\n"""\n'
-            'note = "a\u2028b"\nseedz = 1\n')
+    text = (
+        '[defaults]\n[defaults.expect]\nw = true\n\n[[case]]\nmodel = """\nseedz = 1\n"""\n'
+        'note = "a\u2028b"\nseedz = 1\n'
+    )
     path = write(tmp_path, text)
     assert errors_of(path) == [
         f"{path}:2: [defaults]: key 'expect' must map names to finite numbers; "
@@ -242,11 +274,14 @@ def test_inline_case_array_falls_back_to_its_line(tmp_path):
 
 
 def test_modules_import_only_the_standard_library():
-    code = ("import sys; import gradcheck_cli.casefile, gradcheck_cli.junit; "
-            "heavy = {'torch', 'sympy', 'numpy', 'rich', 'typer', 'mpmath'}; "
-            "print(sorted(heavy & set(sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys; import gradcheck_cli.batch.casefile, gradcheck_cli.report.junit; "
+        "heavy = {'torch', 'sympy', 'numpy', 'rich', 'typer', 'mpmath'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 

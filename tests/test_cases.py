@@ -1,4 +1,4 @@
-"""gradcheck_cli.cases: running many cases, sharing prepared models, per-case errors."""
+"""gradcheck_cli.batch.runner: running many cases, sharing prepared models, per-case errors."""
 
 import dataclasses
 import subprocess
@@ -6,10 +6,11 @@ import sys
 
 import pytest
 
-from gradcheck_cli import cases, core
-from gradcheck_cli.casefile import load_cases
-from gradcheck_cli.cases import BatchResult, check_file, model_cases, run_cases, spec_options
-from gradcheck_cli.problem import Options
+from gradcheck_cli import pipeline as core
+from gradcheck_cli.batch import runner as cases
+from gradcheck_cli.batch.casefile import load_cases
+from gradcheck_cli.batch.runner import BatchResult, check_file, model_cases, run_cases, spec_options
+from gradcheck_cli.options import Options
 
 MIXED = """\
 [[case]]
@@ -41,8 +42,12 @@ def specs_of(text, name="cases.toml"):
 def test_outcomes_in_input_order_with_errors_recorded_and_the_rest_run():
     batch = run_cases(specs_of(MIXED))
     assert [(o.case, o.status) for o in batch.outcomes] == [
-        ("tutorial", "pass"), ("undefined", "undefined"), ("bad syntax", "error"),
-        ("second model[seed=1]", "pass"), ("second model[seed=2]", "pass")]
+        ("tutorial", "pass"),
+        ("undefined", "undefined"),
+        ("bad syntax", "error"),
+        ("second model[seed=1]", "pass"),
+        ("second model[seed=2]", "pass"),
+    ]
     assert batch.summary() == {"total": 5, "passed": 3, "failed": 0, "error": 1, "undefined": 1}
     assert not batch.ok
     undefined = batch.outcomes[1]  # a point outside the domain is a result, not an error
@@ -82,9 +87,11 @@ def test_different_options_are_prepared_separately_and_errors_once(monkeypatch):
     calls = []
     real = core.prepare
     monkeypatch.setattr(core, "prepare", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
-    text = ('[[case]]\nname = "a"\nmodel = "w*x+b"\nseeds = "0..2"\n'
-            '[[case]]\nname = "b"\nmodel = "w*x+b"\nseeds = "0..2"\ndtype = "float64"\n'
-            '[[case]]\nname = "c"\nmodel = "w*x+"\nseeds = "0..2"\n')
+    text = (
+        '[[case]]\nname = "a"\nmodel = "w*x+b"\nseeds = "0..2"\n'
+        '[[case]]\nname = "b"\nmodel = "w*x+b"\nseeds = "0..2"\ndtype = "float64"\n'
+        '[[case]]\nname = "c"\nmodel = "w*x+"\nseeds = "0..2"\n'
+    )
     batch = run_cases(specs_of(text))
     assert calls == ["w*x+b", "w*x+b", "w*x+"]
     assert batch.summary() == {"total": 9, "passed": 6, "failed": 0, "error": 3}
@@ -125,11 +132,14 @@ def test_chunks_group_by_model_and_split_long_sweeps():
 
 
 def test_spec_options_passes_every_field_options_knows():
-    spec = specs_of('[[case]]\nmodel = "w*x+b"\nseed = 3\ndtype = "float64"\nat = {w = 2}\n'
-                    'expect = {w = 1.5}\ndecimals = 3\n')[0]
+    spec = specs_of(
+        '[[case]]\nmodel = "w*x+b"\nseed = 3\ndtype = "float64"\nat = {w = 2}\n'
+        "expect = {w = 1.5}\ndecimals = 3\n"
+    )[0]
     options = spec_options(spec)
-    assert options == Options(seed=3, dtype="float64", at=(("w", 2.0),),
-                              expect=(("w", "1.5"),), decimals=3)
+    assert options == Options(
+        seed=3, dtype="float64", at=(("w", 2.0),), expect=(("w", "1.5"),), decimals=3
+    )
     assert (spec.expect, spec.decimals) == ((("w", 1.5),), 3)
     names = spec_options(specs_of('[[case]]\nmodel = "a*t"\nparams = ["a"]\n')[0])
     assert (names.params, names.inputs) == (("a",), None)
@@ -147,8 +157,11 @@ def test_check_file_with_defaults(tmp_path):
     batch = check_file(path, seeds="1..2", dtype="float64")
     assert isinstance(batch, BatchResult)
     assert [(o.case, o.line, o.seed) for o in batch.outcomes] == [
-        ("line 1[seed=1]", 1, 1), ("line 1[seed=2]", 1, 2),
-        ("line 3[seed=1]", 3, 1), ("line 3[seed=2]", 3, 2)]
+        ("line 1[seed=1]", 1, 1),
+        ("line 1[seed=2]", 1, 2),
+        ("line 3[seed=1]", 3, 1),
+        ("line 3[seed=2]", 3, 2),
+    ]
     assert {o.result.dtype for o in batch.outcomes} == {"float64"} and batch.ok
 
 
@@ -161,12 +174,14 @@ def test_workers_give_the_same_outcomes_as_one_process():
 
 
 def test_import_gradcheck_cli_is_light_and_exports_the_api_lazily():
-    code = ("import sys, gradcheck_cli\n"
-            "heavy = [m for m in ('torch', 'sympy', 'rich') if m in sys.modules]\n"
-            "from gradcheck_cli import check, check_file\n"
-            "print(heavy, check.__module__, check_file.__module__)")
+    code = (
+        "import sys, gradcheck_cli\n"
+        "heavy = [m for m in ('torch', 'sympy', 'rich') if m in sys.modules]\n"
+        "from gradcheck_cli import check, check_file\n"
+        "print(heavy, check.__module__, check_file.__module__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.stdout.split() == ["[]", "gradcheck_cli.core", "gradcheck_cli.cases"]
+    assert out.stdout.split() == ["[]", "gradcheck_cli.pipeline", "gradcheck_cli.batch.runner"]
     import gradcheck_cli
 
     with pytest.raises(AttributeError):

@@ -11,8 +11,9 @@ GRADCHECK = Path(sys.executable).with_name("gradcheck")
 
 
 def run(*args, **kwargs):
-    return subprocess.run([str(GRADCHECK), *args], capture_output=True, text=True, timeout=120,
-                          **kwargs)
+    return subprocess.run(
+        [str(GRADCHECK), *args], capture_output=True, text=True, timeout=120, **kwargs
+    )
 
 
 def test_console_script_is_installed():
@@ -22,9 +23,20 @@ def test_console_script_is_installed():
 def test_seed_example_table():
     out = run("w*x+b", "--loss", "mse", "--seed", "1")
     assert out.returncode == 0, out.stderr
-    for text in ("z = w*x+b", "mse (mean)", "float32", "-0.6014", "-1.0122", "0.6614", "0.2669",
-                 "0.776868462562561", "-1.0601369142532349", "1.7628028392791748",
-                 "2*x*(b + w*x - y)", "PASS"):
+    for text in (
+        "z = w*x+b",
+        "mse (mean)",
+        "float32",
+        "-0.6014",
+        "-1.0122",
+        "0.6614",
+        "0.2669",
+        "0.776868462562561",
+        "-1.0601369142532349",
+        "1.7628028392791748",
+        "2*x*(b + w*x - y)",
+        "PASS",
+    ):
         assert text in out.stdout
     assert "\x1b[" not in out.stdout  # no colour codes when stdout is not a terminal
     assert out.stderr == ""
@@ -36,19 +48,34 @@ def test_seed_example_json():
     doc = json.loads(out.stdout)
     assert doc["status"] == "pass"
     assert (doc["model"], doc["loss"], doc["dtype"], doc["seed"]) == ("w*x+b", "mse", "float32", 1)
-    assert doc["values"] == {"x": -0.6013928055763245, "y": -1.0122097730636597,
-                             "w": 0.6613521575927734, "b": 0.266924113035202}
+    assert doc["values"] == {
+        "x": -0.6013928055763245,
+        "y": -1.0122097730636597,
+        "w": 0.6613521575927734,
+        "b": 0.266924113035202,
+    }
     assert doc["loss_value"]["autograd"] == 0.776868462562561
     grads = {g["param"]: g for g in doc["gradients"]}
     assert grads["w"]["autograd"] == -1.0601369142532349
     assert grads["b"]["autograd"] == 1.7628028392791748
-    assert set(grads["w"]) >= {"param", "formula", "exact", "autograd", "abs_error", "rel_error",
-                               "verdict"}
+    assert set(grads["w"]) >= {
+        "param",
+        "formula",
+        "exact",
+        "autograd",
+        "abs_error",
+        "rel_error",
+        "verdict",
+    }
 
 
 def test_python_dash_m_works():
-    out = subprocess.run([sys.executable, "-m", "gradcheck_cli", "w*x**2+b", "--seed", "1",
-                          "--format", "json"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "gradcheck_cli", "w*x**2+b", "--seed", "1", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0 and json.loads(out.stdout)["status"] == "pass"
 
 
@@ -83,11 +110,13 @@ def test_usage_errors_exit_2_with_one_line(args, message):
 
 
 def test_help_and_parse_errors_do_not_import_torch_or_sympy():
-    code = ("import sys\nfrom gradcheck_cli import cli\n"
-            "for argv in (['--help'], ['w*x[0]']):\n"
-            "    sys.argv = ['gradcheck', *argv]\n"
-            "    try:\n        cli.main()\n    except SystemExit:\n        pass\n"
-            "print('torch' in sys.modules, 'sympy' in sys.modules, file=sys.stderr)")
+    code = (
+        "import sys\nfrom gradcheck_cli import cli\n"
+        "for argv in (['--help'], ['w*x[0]']):\n"
+        "    sys.argv = ['gradcheck', *argv]\n"
+        "    try:\n        cli.main()\n    except SystemExit:\n        pass\n"
+        "print('torch' in sys.modules, 'sympy' in sys.modules, file=sys.stderr)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "False False"
     assert "--loss" in out.stdout
@@ -99,8 +128,19 @@ def test_version():
 
 
 def test_tutorial_hand_calculation_exit_code_and_verdicts():
-    out = run("w*x+b", "--loss", "mse", "--seed", "1", "--expect", "w=-1.4793", "--expect",
-              "b=1.7626", "--format", "json")
+    out = run(
+        "w*x+b",
+        "--loss",
+        "mse",
+        "--seed",
+        "1",
+        "--expect",
+        "w=-1.4793",
+        "--expect",
+        "b=1.7626",
+        "--format",
+        "json",
+    )
     assert out.returncode == 1
     doc = json.loads(out.stdout)
     hand = {g["param"]: g["expect"]["classification"] for g in doc["gradients"]}

@@ -6,8 +6,8 @@ import pytest
 import torch
 from conftest import scaled_exp
 
-from gradcheck_cli.core import check
 from gradcheck_cli.errors import RoleError, UnsupportedError
+from gradcheck_cli.pipeline import check
 
 
 def grads(result):
@@ -20,8 +20,10 @@ def grads(result):
         ("exp(w*x)", lambda w, x: x * math.exp(w * x)),
         ("log(w*w+x*x)", lambda w, x: 2 * w / (w * w + x * x)),
         ("sqrt(w*w+1)*x", lambda w, x: x * w / math.sqrt(w * w + 1)),
-        ("sin(w)*cos(x*w)", lambda w, x: math.cos(w) * math.cos(x * w)
-         - x * math.sin(w) * math.sin(x * w)),
+        (
+            "sin(w)*cos(x*w)",
+            lambda w, x: math.cos(w) * math.cos(x * w) - x * math.sin(w) * math.sin(x * w),
+        ),
         ("tan(w/3)", lambda w, x: (1 / math.cos(w / 3) ** 2) / 3),
         ("tanh(w*x)", lambda w, x: x * (1 - math.tanh(w * x) ** 2)),
         ("abs(w)*x", lambda w, x: math.copysign(1, w) * x),
@@ -45,14 +47,14 @@ def test_gradient_of_functions_matches_hand_derivative(model, derivative, seed):
 
 def test_mse_with_samples_mean_and_sum_match_hand_formula():
     for reduction, scale in (("mean", 1 / 5), ("sum", 1.0)):
-        result = check("w*x+b", loss="mse", seed=3, samples=5, reduction=reduction,
-                       dtype="float64")
+        result = check("w*x+b", loss="mse", seed=3, samples=5, reduction=reduction, dtype="float64")
         v = dict(result.values)
         w, b = v["w"][0], v["b"][0]
         res = [w * x + b - y for x, y in zip(v["x"], v["y"], strict=True)]
         g = grads(result)
-        assert g["w"].exact == pytest.approx(scale * sum(2 * r * x for r, x in
-                                                         zip(res, v["x"], strict=True)), rel=1e-13)
+        assert g["w"].exact == pytest.approx(
+            scale * sum(2 * r * x for r, x in zip(res, v["x"], strict=True)), rel=1e-13
+        )
         assert g["b"].exact == pytest.approx(scale * sum(2 * r for r in res), rel=1e-13)
         assert result.loss_exact == pytest.approx(scale * sum(r * r for r in res), rel=1e-13)
         assert result.status == "pass"
@@ -103,8 +105,9 @@ def test_loss_none_with_only_x_differentiates_every_symbol():
     r = check("sqrt(x+1)-sqrt(x)", loss="none", at={"x": 1e6})
     assert r.params == ("x",) and r.target is None
     x = 1e6
-    assert grads(r)["x"].exact == pytest.approx(0.5 / math.sqrt(x + 1) - 0.5 / math.sqrt(x),
-                                                rel=1e-6)
+    assert grads(r)["x"].exact == pytest.approx(
+        0.5 / math.sqrt(x + 1) - 0.5 / math.sqrt(x), rel=1e-6
+    )
     assert r.status == "pass"
 
 
@@ -147,8 +150,14 @@ def test_undefined_point_is_reported_as_undefined():
 
 def test_lowering_override_plugs_in_a_wrong_backward_and_it_fails():
     good = check("exp(w*x)", loss="none", seed=2, params=["w"], dtype="float64")
-    bad = check("exp(w*x)", loss="none", seed=2, params=["w"], dtype="float64",
-                lowerings={"exp": scaled_exp(1 + 1e-4)})
+    bad = check(
+        "exp(w*x)",
+        loss="none",
+        seed=2,
+        params=["w"],
+        dtype="float64",
+        lowerings={"exp": scaled_exp(1 + 1e-4)},
+    )
     assert good.status == "pass"
     assert bad.status == "fail"
     assert grads(bad)["w"].exact == grads(good)["w"].exact  # the exact side is untouched

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gradcheck_cli.cases import check_file
+from gradcheck_cli.batch.runner import check_file
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
@@ -28,8 +28,8 @@ def test_every_example_case_passes(path):
 
 
 def test_the_examples_cover_every_function_and_loss():
-    from gradcheck_cli.functions import FUNCTIONS
-    from gradcheck_cli.losses import LOSSES
+    from gradcheck_cli.expr.catalog import FUNCTIONS
+    from gradcheck_cli.expr.losses import LOSSES
 
     text = "\n".join(p.read_text() for p in CASE_FILES)
     for name in FUNCTIONS:
@@ -49,12 +49,20 @@ def test_the_tutorial_file_holds_the_tutorial():
 
 def test_api_example_runs_and_the_readme_quotes_it():
     source = (EXAMPLES / "api_example.py").read_text()
-    out = subprocess.run([sys.executable, str(EXAMPLES / "api_example.py")], capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "api_example.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
-        "pass", "-1.0601369142532349", "{'total': 22, 'passed': 22, 'failed': 0, 'error': 0}",
-        "tutorial pass 0.776868462562561", "tutorial second model pass 2.3053176403045654",
-        "all passed"]
+        "pass",
+        "-1.0601369142532349",
+        "{'total': 22, 'passed': 22, 'failed': 0, 'error': 0}",
+        "tutorial pass 0.776868462562561",
+        "tutorial second model pass 2.3053176403045654",
+        "all passed",
+    ]
     body = source.split('"""', 2)[2].strip()
     assert f"```python\n{body}\n```" in (ROOT / "README.md").read_text()

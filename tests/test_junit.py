@@ -1,4 +1,4 @@
-"""Tests for gradcheck_cli.junit: reports are parsed back with ElementTree."""
+"""Tests for gradcheck_cli.report.junit: reports are parsed back with ElementTree."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gradcheck_cli import junit
-from gradcheck_cli.junit import JUnitCase, write_junit
+from gradcheck_cli.report import junit
+from gradcheck_cli.report.junit import JUnitCase, write_junit
 
 CASES = [
     JUnitCase("cases.toml", "tutorial", 0.25, "passed", "", ""),
-    JUnitCase("cases.toml", "sweep[seed=3]", 0.5, "failed", "grad w differs",
-              "autograd w = 1.0\nsympy w = 2.0"),
+    JUnitCase(
+        "cases.toml",
+        "sweep[seed=3]",
+        0.5,
+        "failed",
+        "grad w differs",
+        "autograd w = 1.0\nsympy w = 2.0",
+    ),
     JUnitCase("cases.toml", "broken", 0.0, "error", "SympifyError", "Traceback ..."),
     JUnitCase("cases.toml", "later", 0.0, "skipped", "not run", ""),
 ]
@@ -39,8 +45,11 @@ def test_report_round_trips_counts_names_and_failure_text(tmp_path):
     assert failure.tag == "failure" and failure.get("message") == "grad w differs"
     assert failure.text == "autograd w = 1.0\nsympy w = 2.0"
     (error,) = cases[2]
-    assert (error.tag, error.get("message"), error.text) == ("error", "SympifyError",
-                                                             "Traceback ...")
+    assert (error.tag, error.get("message"), error.text) == (
+        "error",
+        "SympifyError",
+        "Traceback ...",
+    )
     (skipped,) = cases[3]
     assert (skipped.tag, skipped.get("message")) == ("skipped", "not run")
 

@@ -4,19 +4,22 @@ import pytest
 from typer.testing import CliRunner
 
 from gradcheck_cli.cli import app
-from gradcheck_cli.core import check
+from gradcheck_cli.pipeline import check
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("model, at, autograd, left, right", [
-    ("relu(w)", {"w": 0.0}, 0.0, 0.0, 1.0),  # torch: relu'(0) = 0
-    ("abs(w)", {"w": 0.0}, 0.0, -1.0, 1.0),  # torch: abs'(0) = sign(0) = 0
-    ("leaky_relu(w, 0.25)", {"w": 0.0}, 0.25, 0.25, 1.0),  # torch takes the slope branch
-    ("hardtanh(w)", {"w": 1.0}, 0.0, 1.0, 0.0),  # torch: 0 at both ends
-    ("clamp(w, -1, 2)", {"w": 2.0}, 1.0, 1.0, 0.0),  # torch: 1 at both ends
-    ("max(w, 3)", {"w": 3.0}, 0.5, 0.0, 1.0),  # torch: a tie splits the gradient
-    ("elu(w, 2)", {"w": 0.0}, 2.0, 2.0, 1.0),
-])
+@pytest.mark.parametrize(
+    "model, at, autograd, left, right",
+    [
+        ("relu(w)", {"w": 0.0}, 0.0, 0.0, 1.0),  # torch: relu'(0) = 0
+        ("abs(w)", {"w": 0.0}, 0.0, -1.0, 1.0),  # torch: abs'(0) = sign(0) = 0
+        ("leaky_relu(w, 0.25)", {"w": 0.0}, 0.25, 0.25, 1.0),  # torch takes the slope branch
+        ("hardtanh(w)", {"w": 1.0}, 0.0, 1.0, 0.0),  # torch: 0 at both ends
+        ("clamp(w, -1, 2)", {"w": 2.0}, 1.0, 1.0, 0.0),  # torch: 1 at both ends
+        ("max(w, 3)", {"w": 3.0}, 0.5, 0.0, 1.0),  # torch: a tie splits the gradient
+        ("elu(w, 2)", {"w": 0.0}, 2.0, 2.0, 1.0),
+    ],
+)
 def test_kink_reports_torch_convention(model, at, autograd, left, right, dtype):
     result = check(model, loss="none", at=at, dtype=dtype)
     (g,) = result.gradients
@@ -33,14 +36,17 @@ def test_kink_in_the_loss_and_smooth_points_pass():
     assert check("abs(w)**2", loss="none", at={"w": 0.0}).status == "pass"  # differentiable
 
 
-@pytest.mark.parametrize("model, at, where", [
-    ("log(w)", {"w": -1.0}, "log(w)"),
-    ("sqrt(w)", {"w": 0.0}, "sqrt(w)"),
-    ("w/x", {"w": 1.0, "x": 0.0}, "1/x"),
-    ("acosh(w)", {"w": 0.5}, "acosh(w)"),
-    ("atanh(w)", {"w": 1.0}, "atanh(w)"),
-    ("cbrt(w)", {"w": -8.0}, "cbrt(w)"),
-])
+@pytest.mark.parametrize(
+    "model, at, where",
+    [
+        ("log(w)", {"w": -1.0}, "log(w)"),
+        ("sqrt(w)", {"w": 0.0}, "sqrt(w)"),
+        ("w/x", {"w": 1.0, "x": 0.0}, "1/x"),
+        ("acosh(w)", {"w": 0.5}, "acosh(w)"),
+        ("atanh(w)", {"w": 1.0}, "atanh(w)"),
+        ("cbrt(w)", {"w": -8.0}, "cbrt(w)"),
+    ],
+)
 def test_domain_gives_undefined(model, at, where):
     result = check(model, loss="none", at=at)
     (g,) = result.gradients
@@ -57,8 +63,9 @@ def test_nan_where_exact_is_finite_is_a_named_fail():
 def test_cli_exit_codes():
     runner = CliRunner()
     assert runner.invoke(app, ["relu(w)", "--loss", "none", "--at", "w=0"]).exit_code == 0
-    assert runner.invoke(app, ["relu(w)", "--loss", "none", "--at", "w=0",
-                               "--strict"]).exit_code == 1
+    assert (
+        runner.invoke(app, ["relu(w)", "--loss", "none", "--at", "w=0", "--strict"]).exit_code == 1
+    )
     out = runner.invoke(app, ["log(w)", "--loss", "none", "--at", "w=-1"])
     assert out.exit_code == 1 and "UNDEFINED" in out.output
     out = runner.invoke(app, ["w*x", "--loss", "huber", "--delta", "0.5", "--format", "json"])

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from gradcheck_cli.core import check
 from gradcheck_cli.errors import EvaluationError, UnsupportedError
+from gradcheck_cli.pipeline import check
 
 
 def sig(t):
@@ -24,27 +24,48 @@ CASES = {
     "mse": (LIN, {}, lambda z, y: (z - y) ** 2, lambda z, y: 2 * (z - y)),
     "l1": (LIN, {}, lambda z, y: abs(z - y), lambda z, y: sign(z - y)),
     "mae": (LIN, {}, lambda z, y: abs(z - y), lambda z, y: sign(z - y)),
-    "huber": (LIN, {"delta": 0.5},
-              lambda z, y: (z - y) ** 2 / 2 if abs(z - y) < 0.5 else 0.5 * (abs(z - y) - 0.25),
-              lambda z, y: (z - y) if abs(z - y) < 0.5 else 0.5 * sign(z - y)),
-    "smooth_l1": (LIN, {"beta": 0.75},
-                  lambda z, y: (z - y) ** 2 / 1.5 if abs(z - y) < 0.75 else abs(z - y) - 0.375,
-                  lambda z, y: (z - y) / 0.75 if abs(z - y) < 0.75 else sign(z - y)),
-    "bce": (SIG, {}, lambda z, y: -(y * math.log(z) + (1 - y) * math.log(1 - z)),
-            lambda z, y: (z - y) / (z * (1 - z))),
-    "bce_logits": (LIN, {}, lambda z, y: math.log1p(math.exp(z)) - y * z,
-                   lambda z, y: sig(z) - y),
-    "soft_margin": (LIN, {}, lambda z, y: math.log1p(math.exp(-y * z)),
-                    lambda z, y: -y * sig(-y * z)),
+    "huber": (
+        LIN,
+        {"delta": 0.5},
+        lambda z, y: (z - y) ** 2 / 2 if abs(z - y) < 0.5 else 0.5 * (abs(z - y) - 0.25),
+        lambda z, y: (z - y) if abs(z - y) < 0.5 else 0.5 * sign(z - y),
+    ),
+    "smooth_l1": (
+        LIN,
+        {"beta": 0.75},
+        lambda z, y: (z - y) ** 2 / 1.5 if abs(z - y) < 0.75 else abs(z - y) - 0.375,
+        lambda z, y: (z - y) / 0.75 if abs(z - y) < 0.75 else sign(z - y),
+    ),
+    "bce": (
+        SIG,
+        {},
+        lambda z, y: -(y * math.log(z) + (1 - y) * math.log(1 - z)),
+        lambda z, y: (z - y) / (z * (1 - z)),
+    ),
+    "bce_logits": (LIN, {}, lambda z, y: math.log1p(math.exp(z)) - y * z, lambda z, y: sig(z) - y),
+    "soft_margin": (
+        LIN,
+        {},
+        lambda z, y: math.log1p(math.exp(-y * z)),
+        lambda z, y: -y * sig(-y * z),
+    ),
     "poisson_nll": (LIN, {}, lambda z, y: math.exp(z) - y * z, lambda z, y: math.exp(z) - y),
-    "poisson_nll_rate": (EXP, {"log_input": False, "full": True, "eps": 1e-8},
-                         lambda z, y: z - y * math.log(z + 1e-8) + (
-                             y * math.log(y) - y + 0.5 * math.log(2 * math.pi * y)
-                             if y > 1 else 0.0),
-                         lambda z, y: 1 - y / (z + 1e-8)),
-    "gaussian_nll": (LIN, {"var": 2.0, "full": True},
-                     lambda z, y: (math.log(2.0) + (z - y) ** 2 / 2.0 + math.log(2 * math.pi)) / 2,
-                     lambda z, y: (z - y) / 2.0),
+    "poisson_nll_rate": (
+        EXP,
+        {"log_input": False, "full": True, "eps": 1e-8},
+        lambda z, y: (
+            z
+            - y * math.log(z + 1e-8)
+            + (y * math.log(y) - y + 0.5 * math.log(2 * math.pi * y) if y > 1 else 0.0)
+        ),
+        lambda z, y: 1 - y / (z + 1e-8),
+    ),
+    "gaussian_nll": (
+        LIN,
+        {"var": 2.0, "full": True},
+        lambda z, y: (math.log(2.0) + (z - y) ** 2 / 2.0 + math.log(2 * math.pi)) / 2,
+        lambda z, y: (z - y) / 2.0,
+    ),
     "(z-y)**4": (LIN, {}, lambda z, y: (z - y) ** 4, lambda z, y: 4 * (z - y) ** 3),
 }
 
@@ -52,8 +73,15 @@ CASES = {
 def _run(name, samples, reduction, dtype="float64", seed=3):
     (model, zf, dz), options, _, _ = CASES[name]
     loss = "poisson_nll" if name == "poisson_nll_rate" else name
-    return check(model, loss=loss, seed=seed, samples=samples, reduction=reduction, dtype=dtype,
-                 loss_options=tuple(options.items()))
+    return check(
+        model,
+        loss=loss,
+        seed=seed,
+        samples=samples,
+        reduction=reduction,
+        dtype=dtype,
+        loss_options=tuple(options.items()),
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -105,8 +133,13 @@ def test_bce_refuses_a_model_that_is_not_a_probability():
 
 
 def test_gaussian_variance_is_clamped_at_eps():
-    result = check("w*x", loss="gaussian_nll", at={"w": 1.0, "x": 1.0, "y": 0.0},
-                   dtype="float64", loss_options=(("var", 1e-9), ("eps", 1e-6)))
+    result = check(
+        "w*x",
+        loss="gaussian_nll",
+        at={"w": 1.0, "x": 1.0, "y": 0.0},
+        dtype="float64",
+        loss_options=(("var", 1e-9), ("eps", 1e-6)),
+    )
     assert result.gradients[0].exact == pytest.approx(1e6)  # (z - y) / eps
     assert result.ok
 

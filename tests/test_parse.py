@@ -6,7 +6,7 @@ import time
 import pytest
 
 from gradcheck_cli.errors import ParseError, UnsupportedError
-from gradcheck_cli.parse import MAX_LENGTH, parse
+from gradcheck_cli.expr.parse import MAX_LENGTH, parse
 
 
 def test_symbols_in_order_of_first_appearance():
@@ -57,8 +57,14 @@ def test_nothing_is_executed(tmp_path):
 
 def test_bounds_fail_fast():
     started = time.perf_counter()
-    for text in ["x**(10**10**10)", "(" * 250 + "x" + ")" * 250, "x+" * 5000 + "x",
-                 "9" * 400 + "*x", "-" * 300 + "x", "exp(" * 80 + "x" + ")" * 80]:
+    for text in [
+        "x**(10**10**10)",
+        "(" * 250 + "x" + ")" * 250,
+        "x+" * 5000 + "x",
+        "9" * 400 + "*x",
+        "-" * 300 + "x",
+        "exp(" * 80 + "x" + ")" * 80,
+    ]:
         with pytest.raises((ParseError, UnsupportedError)):
             parse(text)
     assert time.perf_counter() - started < 2  # generous: each is milliseconds
@@ -80,7 +86,9 @@ def test_parse_does_not_import_sympy_or_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from gradcheck_cli.parse import parse; parse('w*x+b'); "
-            "print('sympy' in sys.modules, 'torch' in sys.modules)")
+    code = (
+        "import sys; from gradcheck_cli.expr.parse import parse; parse('w*x+b'); "
+        "print('sympy' in sys.modules, 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

@@ -9,26 +9,41 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gradcheck_cli.core import check
-from gradcheck_cli.functions import FUNCTIONS
-from gradcheck_cli.parse import parse
+from gradcheck_cli.expr.catalog import FUNCTIONS
+from gradcheck_cli.expr.parse import parse
+from gradcheck_cli.pipeline import check
 
 # "pi" and "0.1" leaves: SymPy folds sin(pi) to an exact 0 while torch computes
 # sin(3.14159274) = -8.7e-8; the bound's constant term (analysis.constant_term) must cover it.
 LEAVES = ["w", "b", "x", "w*x", "0.5", "2", "pi", "0.1"]
 SAFE = {  # function -> its call on an argument text a (and b for binary functions)
-    "exp": "exp(2*sin({a}))", "expm1": "expm1(2*sin({a}))", "sinh": "sinh(2*sin({a}))",
-    "cosh": "cosh(2*sin({a}))", "log": "log(0.5 + ({a})**2)", "sqrt": "sqrt(0.5 + ({a})**2)",
-    "cbrt": "cbrt(0.5 + ({a})**2)", "log1p": "log1p(({a})**2)",
-    "pow": "pow(0.5 + ({a})**2, {b})", "asin": "asin(0.9*tanh({a}))",
-    "acos": "acos(0.9*tanh({a}))", "atanh": "atanh(0.9*tanh({a}))",
-    "acosh": "acosh(1.5 + ({a})**2)", "tan": "tan(sin({a}))",
-    "gamma": "gamma(0.5 + 3*sigmoid({a}))", "lgamma": "lgamma(0.5 + 3*sigmoid({a}))",
-    "atan2": "atan2({a}, 1 + ({b})**2)", "hypot": "hypot({a}, 1 + ({b})**2)",
-    "leaky_relu": "leaky_relu({a}, 0.2)", "elu": "elu({a}, 1.5)",
-    "softplus": "softplus({a}, 2, 3)", "hardtanh": "hardtanh({a}, -0.5, 0.5)",
-    "clamp": "clamp({a}, -0.5, 0.5)", "min": "min({a}, {b})", "max": "max({a}, {b})",
-    "mish": "mish(2*sin({a}))", "silu": "silu(2*sin({a}))",
+    "exp": "exp(2*sin({a}))",
+    "expm1": "expm1(2*sin({a}))",
+    "sinh": "sinh(2*sin({a}))",
+    "cosh": "cosh(2*sin({a}))",
+    "log": "log(0.5 + ({a})**2)",
+    "sqrt": "sqrt(0.5 + ({a})**2)",
+    "cbrt": "cbrt(0.5 + ({a})**2)",
+    "log1p": "log1p(({a})**2)",
+    "pow": "pow(0.5 + ({a})**2, {b})",
+    "asin": "asin(0.9*tanh({a}))",
+    "acos": "acos(0.9*tanh({a}))",
+    "atanh": "atanh(0.9*tanh({a}))",
+    "acosh": "acosh(1.5 + ({a})**2)",
+    "tan": "tan(sin({a}))",
+    "gamma": "gamma(0.5 + 3*sigmoid({a}))",
+    "lgamma": "lgamma(0.5 + 3*sigmoid({a}))",
+    "atan2": "atan2({a}, 1 + ({b})**2)",
+    "hypot": "hypot({a}, 1 + ({b})**2)",
+    "leaky_relu": "leaky_relu({a}, 0.2)",
+    "elu": "elu({a}, 1.5)",
+    "softplus": "softplus({a}, 2, 3)",
+    "hardtanh": "hardtanh({a}, -0.5, 0.5)",
+    "clamp": "clamp({a}, -0.5, 0.5)",
+    "min": "min({a}, {b})",
+    "max": "max({a}, {b})",
+    "mish": "mish(2*sin({a}))",
+    "silu": "silu(2*sin({a}))",
 }
 
 
@@ -40,13 +55,12 @@ def expressions(depth: int = 3) -> st.SearchStrategy[str]:
     def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         return st.one_of(
             st.builds(_call, st.sampled_from(sorted(FUNCTIONS)), inner, inner),
-            st.builds(lambda a, op, b: f"({a}) {op} ({b})", inner, st.sampled_from("+-*"),
-                      inner),
+            st.builds(lambda a, op, b: f"({a}) {op} ({b})", inner, st.sampled_from("+-*"), inner),
             st.builds(lambda a, b: f"({a}) / (1 + ({b})**2)", inner, inner),
             st.builds(lambda a: f"-({a})", inner),
         )
 
-    return st.recursive(st.sampled_from(LEAVES), extend, max_leaves=2 ** depth)
+    return st.recursive(st.sampled_from(LEAVES), extend, max_leaves=2**depth)
 
 
 # Functions with a jump or a kink. Applied to a constant that is mathematically at the switch
@@ -79,43 +93,68 @@ def _assert_no_false_fail(model: str, seed: int, dtype: str, loss: str) -> None:
 
 # derandomize: the CI run checks the same 2000 expressions every time (no flaky CI); the slow
 # run below explores new ones on every run.
-@settings(max_examples=2000, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(expressions(), st.integers(0, 10_000), st.sampled_from(["float32", "float64"]),
-       st.sampled_from(["mse", "none", "huber", "bce_logits"]))
+@settings(
+    max_examples=2000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    expressions(),
+    st.integers(0, 10_000),
+    st.sampled_from(["float32", "float64"]),
+    st.sampled_from(["mse", "none", "huber", "bce_logits"]),
+)
 def test_random_expressions_have_no_false_fail(model, seed, dtype, loss):
     _assert_no_false_fail(model, seed, dtype, loss)
 
 
 @pytest.mark.slow
 @settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(expressions(4), st.integers(0, 10_000), st.sampled_from(["float32", "float64"]),
-       st.sampled_from(["mse", "none", "l1", "smooth_l1", "soft_margin", "(z-y)**4"]))
+@given(
+    expressions(4),
+    st.integers(0, 10_000),
+    st.sampled_from(["float32", "float64"]),
+    st.sampled_from(["mse", "none", "l1", "smooth_l1", "soft_margin", "(z-y)**4"]),
+)
 def test_random_expressions_have_no_false_fail_slow(model, seed, dtype, loss):
     _assert_no_false_fail(model, seed, dtype, loss)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("model", [
-    "v1*tanh(w1*x+b1) + v2*tanh(w2*x+b2) + c",
-    "softplus(a*x**3 + b*x**2 + c*x + d)",
-    "sigmoid(v*relu(w*x+b) + c)",
-    "log(1 + exp(w*x)) * gelu(b)",
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "v1*tanh(w1*x+b1) + v2*tanh(w2*x+b2) + c",
+        "softplus(a*x**3 + b*x**2 + c*x + d)",
+        "sigmoid(v*relu(w*x+b) + c)",
+        "log(1 + exp(w*x)) * gelu(b)",
+    ],
+)
 def test_nested_models_pass(model, dtype):
     for seed in range(5):
         assert check(model, seed=seed, dtype=dtype, samples=3).ok, (model, seed)
 
 
 def test_two_layer_network_at_hand_given_point():
-    at = {"v1": 0.5, "w1": -1.25, "b1": 0.25, "v2": 2.0, "w2": 0.75, "b2": -0.5, "c": 0.125,
-          "x": 1.5, "y": 0.3}
+    at = {
+        "v1": 0.5,
+        "w1": -1.25,
+        "b1": 0.25,
+        "v2": 2.0,
+        "w2": 0.75,
+        "b2": -0.5,
+        "c": 0.125,
+        "x": 1.5,
+        "y": 0.3,
+    }
     result = check("v1*tanh(w1*x+b1) + v2*tanh(w2*x+b2) + c", at=at, dtype="float64")
     import math
+
     h1, h2 = math.tanh(-1.25 * 1.5 + 0.25), math.tanh(0.75 * 1.5 - 0.5)
     z = 0.5 * h1 + 2.0 * h2 + 0.125
-    want = {"v1": 2 * (z - 0.3) * h1, "w1": 2 * (z - 0.3) * 0.5 * (1 - h1**2) * 1.5,
-            "c": 2 * (z - 0.3)}
+    want = {
+        "v1": 2 * (z - 0.3) * h1,
+        "w1": 2 * (z - 0.3) * 0.5 * (1 - h1**2) * 1.5,
+        "c": 2 * (z - 0.3),
+    }
     got = {g.param: g for g in result.gradients}
     for name, value in want.items():
         assert got[name].exact == pytest.approx(value, rel=1e-12)

@@ -28,12 +28,14 @@ def test_collects_one_item_per_case_and_seed_and_fails_the_bad_ones(pytester):
     pytester.makefile(".toml", other='[[case]]\nmodel = "w*x+"\n')  # not a *.gradcheck.toml
     result = pytester.runpytest("-v", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines([
-        "*models.gradcheck.toml::tutorial?seed=1? PASSED*",
-        "*models.gradcheck.toml::tutorial?seed=2? PASSED*",
-        "*models.gradcheck.toml::overflow FAILED*",
-        "*models.gradcheck.toml::undefined FAILED*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*models.gradcheck.toml::tutorial?seed=1? PASSED*",
+            "*models.gradcheck.toml::tutorial?seed=2? PASSED*",
+            "*models.gradcheck.toml::overflow FAILED*",
+            "*models.gradcheck.toml::undefined FAILED*",
+        ]
+    )
     text = result.stdout.str()
     # the failure shows the comparison table
     assert "z = log(exp(w))" in text and "FAIL: 1 of 1 gradients disagree (w)" in text
@@ -42,16 +44,19 @@ def test_collects_one_item_per_case_and_seed_and_fails_the_bad_ones(pytester):
 
 
 def test_case_file_errors_are_one_collection_error_with_every_message(pytester):
-    pytester.makefile(".gradcheck.toml", broken='[[case]]\nname = "x"\nmodle = "w"\n'
-                                                 'dtype = "float16"\n')
+    pytester.makefile(
+        ".gradcheck.toml", broken='[[case]]\nname = "x"\nmodle = "w"\ndtype = "float16"\n'
+    )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([
-        "*ERROR collecting broken.gradcheck.toml*",
-        "*broken.gradcheck.toml:1: case 'x': missing required key 'model'",
-        "*broken.gradcheck.toml:3: case 'x': unknown key 'modle' (did you mean 'model'?)",
-        "*broken.gradcheck.toml:4: case 'x': key 'dtype' must be one of*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting broken.gradcheck.toml*",
+            "*broken.gradcheck.toml:1: case 'x': missing required key 'model'",
+            "*broken.gradcheck.toml:3: case 'x': unknown key 'modle' (did you mean 'model'?)",
+            "*broken.gradcheck.toml:4: case 'x': key 'dtype' must be one of*",
+        ]
+    )
 
 
 def test_importing_the_plugin_and_skipping_other_files_imports_nothing_heavy(tmp_path):
@@ -61,7 +66,8 @@ def test_importing_the_plugin_and_skipping_other_files_imports_nothing_heavy(tmp
         "assert pytest_plugin.pytest_collect_file(None, pathlib.Path('test_x.py')) is None\n"
         "assert pytest_plugin.pytest_collect_file(None, pathlib.Path('a.toml')) is None\n"
         "print(sorted(m for m in ('torch', 'sympy', 'rich', 'numpy', 'mpmath')"
-        " if m in sys.modules))\n")
+        " if m in sys.modules))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from gradcheck_cli.report import plain_text, render, to_json
+from gradcheck_cli.report.console import plain_text, render, to_json
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -37,4 +37,8 @@ def test_non_finite_numbers_are_valid_json():
     from gradcheck_cli.results import _number
 
     assert [_number(v) for v in (float("nan"), float("inf"), -float("inf"), 1.5)] == [
-        "nan", "inf", "-inf", 1.5]
+        "nan",
+        "inf",
+        "-inf",
+        1.5,
+    ]

@@ -1,11 +1,11 @@
-"""Tests for gradcheck_cli.tracebound: exact graph values, and E1 covering real float errors."""
+"""Tests for gradcheck_cli.rounding.trace: exact graph values, and E1 covering real float errors."""
 
 import mpmath
 import pytest
 import torch
 import torch.nn.functional as F
 
-from gradcheck_cli.tracebound import (
+from gradcheck_cli.rounding.trace import (
     BoundResult,
     UnsupportedOp,
     precision_ladder,
@@ -38,8 +38,12 @@ def mse(x, y, w, b):
     return F.mse_loss(w * x + b, y)
 
 
-MSE_POINT = [t32(-0.6013928055763245), t32(-1.0122097730636597),
-             t32(0.6613521575927734), t32(0.266924113035202)]
+MSE_POINT = [
+    t32(-0.6013928055763245),
+    t32(-1.0122097730636597),
+    t32(0.6613521575927734),
+    t32(0.266924113035202),
+]
 
 
 def test_mse_exact_outputs_match_hand_formula():
@@ -65,8 +69,11 @@ def test_mse_bound_covers_float32_error_and_is_tight():
         vals = [c.contribution for c in contribs]
         assert vals == sorted(vals, reverse=True)
         assert sum(vals) == pytest.approx(bound, rel=1e-12)
-        assert {c.op for c in contribs} <= {"aten.mul.Tensor", "aten.add.Tensor",
-                                             "aten.mse_loss_backward.default"}
+        assert {c.op for c in contribs} <= {
+            "aten.mul.Tensor",
+            "aten.add.Tensor",
+            "aten.mse_loss_backward.default",
+        }
 
 
 def test_wrong_value_exceeds_bound():
@@ -113,8 +120,9 @@ def test_precision_ladder_separates_rounding_from_real_error():
 
 
 def test_unused_input_gets_zero_bound():
-    res = rounding_bound(lambda x, y: torch.exp(x).sum(), [t32(0.5), t32(2.0)], [0, 1],
-                         torch.float32)
+    res = rounding_bound(
+        lambda x, y: torch.exp(x).sum(), [t32(0.5), t32(2.0)], [0, 1], torch.float32
+    )
     assert res.bounds[1] == 0.0 and res.contributions[1] == ()
     assert res.exact_outputs[1] == (0.0,)
     assert precision_ladder(lambda x, y: torch.exp(x).sum(), [t32(0.5), t32(2.0)], [0, 1])[1] == 0
@@ -186,13 +194,14 @@ def test_sympy_reference_gradient_agrees_with_graph():
     ref = [sympy.diff(loss, s).subs(vals) for s in (ws, bs)]  # exact rationals
     res = rounding_bound(mse, MSE_POINT, [2, 3], torch.float32, grad_outputs_exact=ref)
     assert all(g < 1e-50 for g in res.reference_gap)
-    wrong = rounding_bound(mse, MSE_POINT, [2, 3], torch.float32,
-                           grad_outputs_exact=[r * 2 for r in ref])
+    wrong = rounding_bound(
+        mse, MSE_POINT, [2, 3], torch.float32, grad_outputs_exact=[r * 2 for r in ref]
+    )
     assert all(g > 0.5 for g in wrong.reference_gap)
 
 
 def test_out_of_domain_raises():
-    from gradcheck_cli.tracebound import OutOfDomain
+    from gradcheck_cli.rounding.trace import OutOfDomain
 
     with pytest.raises(OutOfDomain):
         rounding_bound(lambda x: torch.log(x - 1).sum(), [t32(0.5)], [0], torch.float32)

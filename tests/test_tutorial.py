@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from conftest import TUTORIAL
 
-from gradcheck_cli.core import check
+from gradcheck_cli.pipeline import check
 
 
 def test_seeded_values_are_the_tutorials(tutorial):

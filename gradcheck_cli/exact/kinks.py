@@ -14,7 +14,6 @@ Pure functions of SymPy expressions and points; torch is imported only by ``nan_
 
 from __future__ import annotations
 
-import ast
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -23,9 +22,10 @@ from typing import Any
 import mpmath
 import sympy
 
-from .errors import EvaluationError
-from .results import GradientResult
-from .symbolic import evaluate, exact, symbol
+from gradcheck_cli.errors import EvaluationError
+from gradcheck_cli.exact.evaluate import evaluate, exact
+from gradcheck_cli.exact.symbolic import symbol
+from gradcheck_cli.results import GradientResult
 
 BITS = {"float32": 24, "float64": 53}
 NEAR_FACTOR = 64  # a switch argument within NEAR_FACTOR * ops * u * magnitude of 0 is "near"
@@ -43,9 +43,13 @@ class Kink:
 def _switches(node: sympy.Basic) -> list[tuple[Any, str, bool]]:
     """(argument whose zero is a switch, torch's convention, jump) for a node."""
     name, args = type(node).__name__, node.args
-    single = {"Abs": "abs'(0) = 0", "relu": "relu'(0) = 0",
-              "leaky_relu": "leaky_relu'(0) = negative_slope", "elu": "elu'(0) = alpha",
-              "selu": "selu'(0) = scale*alpha"}
+    single = {
+        "Abs": "abs'(0) = 0",
+        "relu": "relu'(0) = 0",
+        "leaky_relu": "leaky_relu'(0) = negative_slope",
+        "elu": "elu'(0) = alpha",
+        "selu": "selu'(0) = scale*alpha",
+    }
     if name in single:
         return [(args[0], single[name], False)]
     if name in ("sign", "Heaviside"):
@@ -54,18 +58,26 @@ def _switches(node: sympy.Basic) -> list[tuple[Any, str, bool]]:
         lo = args[1] if len(args) > 1 else -1
         hi = args[2] if len(args) > 2 else 1
         rule = "0 at both ends" if name == "hardtanh" else "1 at both ends"
-        return [(args[0] - lo, f"{name}' = {rule}", False),
-                (args[0] - hi, f"{name}' = {rule}", False)]
+        return [
+            (args[0] - lo, f"{name}' = {rule}", False),
+            (args[0] - hi, f"{name}' = {rule}", False),
+        ]
     if name in ("Max", "Min"):
-        return [(a - b, f"{name.lower()}: a tie splits the gradient 1/2 each", False)
-                for i, a in enumerate(args) for b in args[i + 1:]]
+        return [
+            (a - b, f"{name.lower()}: a tie splits the gradient 1/2 each", False)
+            for i, a in enumerate(args)
+            for b in args[i + 1 :]
+        ]
     if name == "softplus":
         beta = args[1] if len(args) > 1 else 1
         threshold = args[2] if len(args) > 2 else 20
         return [(beta * args[0] - threshold, "softplus is x itself above the threshold", False)]
     if isinstance(node, sympy.Piecewise):
-        return [(c.lhs - c.rhs, "torch's branch at the boundary", False)
-                for _, cond in node.args for c in _relations(cond)]
+        return [
+            (c.lhs - c.rhs, "torch's branch at the boundary", False)
+            for _, cond in node.args
+            for c in _relations(cond)
+        ]
     return []
 
 
@@ -77,8 +89,9 @@ def _relations(cond: sympy.Basic) -> Iterator[sympy.Basic]:
         yield cond
 
 
-def find_kinks(expr: sympy.Expr, points: list[Mapping[str, float]], param: str,
-               dtype: str) -> list[Kink]:
+def find_kinks(
+    expr: sympy.Expr, points: list[Mapping[str, float]], param: str, dtype: str
+) -> list[Kink]:
     """Switches of ``expr`` hit (or nearly hit) at any point, whose argument depends on param."""
     found: dict[str, Kink] = {}
     p = symbol(param)
@@ -120,8 +133,9 @@ def _magnitude(node: sympy.Expr, values: Mapping[str, Any]) -> Any:
     return value + max(parts, default=0) if not node.is_Atom else value
 
 
-def one_sided(grad: sympy.Expr, points: list[Mapping[str, float]], param: str,
-              reduction: str) -> tuple[float | None, float | None]:
+def one_sided(
+    grad: sympy.Expr, points: list[Mapping[str, float]], param: str, reduction: str
+) -> tuple[float | None, float | None]:
     """The gradient just left and just right of the parameter's value (None: undefined)."""
     sides = []
     for direction in (-1, 1):
@@ -159,41 +173,70 @@ def exact_or_nan(expr: sympy.Expr, point: Mapping[str, float]) -> Any:
         return mpmath.nan
 
 
-def undefined_result(param: str, formula: str, got: float | None, message: str
-                     ) -> GradientResult:
-    return GradientResult(param=param, formula=formula, exact=math.nan, autograd=got,
-                          abs_error=math.nan, rel_error=None, ulps=None, bits=None,
-                          bound=math.nan, kappa=None, tolerance=math.nan,
-                          verdict="undefined", note=message, bound_method="none")
+def undefined_result(param: str, formula: str, got: float | None, message: str) -> GradientResult:
+    return GradientResult(
+        param=param,
+        formula=formula,
+        exact=math.nan,
+        autograd=got,
+        abs_error=math.nan,
+        rel_error=None,
+        ulps=None,
+        bits=None,
+        bound=math.nan,
+        kappa=None,
+        tolerance=math.nan,
+        verdict="undefined",
+        note=message,
+        bound_method="none",
+    )
 
 
-def review(result: GradientResult, loss_expr: sympy.Expr, grad: sympy.Expr,
-           points: list[Mapping[str, float]], reduction: str, dtype: str,
-           nan_probe: Callable[[], str]) -> GradientResult:
+def review(
+    result: GradientResult,
+    loss_expr: sympy.Expr,
+    grad: sympy.Expr,
+    points: list[Mapping[str, float]],
+    reduction: str,
+    dtype: str,
+    nan_probe: Callable[[], str],
+) -> GradientResult:
     """Turn a compared gradient into a kink, or explain a NaN; otherwise leave it as it is."""
     kinks = find_kinks(loss_expr, points, result.param, dtype)
     at = [k for k in kinks if k.exact]
     if at:
         left, right = one_sided(grad, points, result.param, reduction)
-        differ = left is None or right is None or not math.isclose(left, right, rel_tol=1e-20,
-                                                                   abs_tol=1e-25)
+        differ = (
+            left is None
+            or right is None
+            or not math.isclose(left, right, rel_tol=1e-20, abs_tol=1e-25)
+        )
         if differ or any(k.jump for k in at):
             k = at[0]
             # No derivative exists here: any value between the one-sided derivatives (the
             # convex hull, Clarke's generalized gradient) is a legitimate convention, e.g.
             # nested max ties that split the gradient 1/2 then 1/4.
-            verdict = "kink" if result.verdict == "pass" or _between(
-                result.autograd, left, right, result.tolerance) else "fail"
-            note = (f"kink at '{k.where}': left derivative {left}, right {right}; torch's "
-                    f"convention: {k.convention}")
-            return replace(result, verdict=verdict, note=note, left=left, right=right,
-                           convention=k.convention)
+            verdict = (
+                "kink"
+                if result.verdict == "pass"
+                or _between(result.autograd, left, right, result.tolerance)
+                else "fail"
+            )
+            note = (
+                f"kink at '{k.where}': left derivative {left}, right {right}; torch's "
+                f"convention: {k.convention}"
+            )
+            return replace(
+                result, verdict=verdict, note=note, left=left, right=right, convention=k.convention
+            )
     if result.verdict != "fail":
         return result
     near = [k for k in kinks if not k.exact]
     if near:
-        note = (f"'{near[0].where}' is within rounding error of its switch: {dtype} may take "
-                f"the other branch ({near[0].convention})")
+        note = (
+            f"'{near[0].where}' is within rounding error of its switch: {dtype} may take "
+            f"the other branch ({near[0].convention})"
+        )
         return replace(result, verdict="kink", note=note, convention=near[0].convention)
     if result.autograd is not None and math.isnan(result.autograd):
         return replace(result, note=f"autograd returned NaN: {nan_probe()}")
@@ -204,27 +247,3 @@ def _between(got: float | None, left: float | None, right: float | None, slack: 
     if got is None or left is None or right is None or math.isnan(got):
         return False
     return min(left, right) - slack <= got <= max(left, right) + slack
-
-
-def nan_source(tree: ast.expr, names: tuple[str, ...], tensors: list[Any], n_params: int) -> str:
-    """The innermost sub-expression of the model whose value or backward is not finite."""
-    import torch
-
-    from .lowering import lower
-    from .parse import Expr
-
-    env: dict[str, Any] = dict(zip(names, tensors, strict=True))
-    env["__dtype__"] = tensors[0].dtype
-    params = tensors[len(tensors) - n_params:]
-    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Call | ast.BinOp | ast.UnaryOp)]
-    nodes.reverse()  # breadth-first reversed: every node comes after all deeper ones
-    values = [lower(Expr(ast.unparse(n), n, ()))(env) for n in nodes]
-    for node, value in zip(nodes, values, strict=True):
-        if isinstance(value, torch.Tensor) and not bool(torch.isfinite(value).all()):
-            return f"'{ast.unparse(node)}' is {value.tolist()} in the forward pass"
-    for node, value in zip(nodes, values, strict=True):
-        if isinstance(value, torch.Tensor) and value.requires_grad:
-            grads = torch.autograd.grad(value.sum(), params, allow_unused=True)
-            if any(g is not None and not bool(torch.isfinite(g).all()) for g in grads):
-                return f"the backward of '{ast.unparse(node)}' is not finite"
-    return "the model's forward and backward are finite: the NaN comes from the loss"

@@ -12,13 +12,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .casefile import CaseFileError, CaseSpec, load_cases
-from .errors import ExitCode
+from gradcheck_cli.batch.casefile import CaseFileError, CaseSpec, load_cases
+from gradcheck_cli.errors import ExitCode
 
 
 def load(model: str | None, files: Sequence[str], defaults: Mapping[str, Any]) -> list[CaseSpec]:
     """Every case of every file (or of the one model); raise CaseFileError with all problems."""
-    from .cases import model_cases
+    from gradcheck_cli.batch.runner import model_cases
 
     if model is not None:
         return model_cases(model, defaults)
@@ -37,16 +37,25 @@ def load(model: str | None, files: Sequence[str], defaults: Mapping[str, Any]) -
     return specs
 
 
-def run(model: str | None, files: Sequence[str], defaults: Mapping[str, Any], *, fmt: str,
-        junit: str | None, workers: int, quiet: bool) -> ExitCode:
+def run(
+    model: str | None,
+    files: Sequence[str],
+    defaults: Mapping[str, Any],
+    *,
+    fmt: str,
+    junit: str | None,
+    workers: int,
+    quiet: bool,
+) -> ExitCode:
     try:
         specs = load(model, files, defaults)
     except CaseFileError as exc:
         for message in exc.errors:
             print(f"Error: {message}", file=sys.stderr)
         return ExitCode.USAGE
-    from . import batchreport, report
-    from .cases import run_cases
+    from gradcheck_cli.batch.runner import run_cases
+    from gradcheck_cli.report import batch as batchreport
+    from gradcheck_cli.report import console as report
 
     progress = report.Progress(len(specs), enabled=sys.stderr.isatty() and not quiet)
     held: list[str] = []  # table lines wait while a progress bar may be drawn on the terminal
@@ -68,19 +77,21 @@ def run(model: str | None, files: Sequence[str], defaults: Mapping[str, Any], *,
     elapsed = time.perf_counter() - start
     _print_report(batch, fmt, held)
     if junit is not None:
-        from .junit import write_junit
+        from gradcheck_cli.report.junit import write_junit
 
         try:
             write_junit(junit, "gradcheck", batchreport.junit_cases(batch), elapsed)
         except OSError as exc:
-            print(f"Error: cannot write JUnit report {junit}: {exc.strerror or exc}",
-                  file=sys.stderr)
+            print(
+                f"Error: cannot write JUnit report {junit}: {exc.strerror or exc}", file=sys.stderr
+            )
             return ExitCode.USAGE
     return ExitCode.OK if batch.ok else ExitCode.FAILED
 
 
 def _print_report(batch: Any, fmt: str, held: list[str]) -> None:
-    from . import batchreport, report
+    from gradcheck_cli.report import batch as batchreport
+    from gradcheck_cli.report import console as report
 
     if fmt == "json":
         print(batchreport.to_json(batch))

@@ -17,8 +17,8 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from gradcheck_cli._caselines import Block, Layout, scan_layout
-from gradcheck_cli._casevalues import (
+from gradcheck_cli.batch.lines import Block, Layout, scan_layout
+from gradcheck_cli.batch.values import (
     MAX_SEEDS,
     BadValue,
     Key,
@@ -55,15 +55,23 @@ KEYS: dict[str, Key] = {
     "var": Key("number", None, above=0),
 }
 
-_PY_TYPES = {"str": str, "int": int, "number": float, "bool": bool,
-             "names": tuple[str, ...], "table": tuple[tuple[str, float], ...]}
+_PY_TYPES = {
+    "str": str,
+    "int": int,
+    "number": float,
+    "bool": bool,
+    "names": tuple[str, ...],
+    "table": tuple[tuple[str, float], ...],
+}
 _FIELD_KEYS = {k: v for k, v in KEYS.items() if v.kind != "seeds"}
 
 CaseSpec = dataclasses.make_dataclass(
     "CaseSpec",
     [("source", str), ("line", int)]
-    + [(k, _PY_TYPES[v.kind] | None, dataclasses.field(default=v.default))
-       for k, v in _FIELD_KEYS.items()],
+    + [
+        (k, _PY_TYPES[v.kind] | None, dataclasses.field(default=v.default))
+        for k, v in _FIELD_KEYS.items()
+    ],
     frozen=True,
     kw_only=True,
 )
@@ -99,8 +107,13 @@ class _Report:
             raise CaseFileError([msg for _, msg in sorted(self.items, key=lambda i: i[0])])
 
 
-def load_cases(path: str, text: str | None = None, defaults: Mapping[str, Any] | None = None,
-               *, fmt: str | None = None) -> list[CaseSpec]:
+def load_cases(
+    path: str,
+    text: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    *,
+    fmt: str | None = None,
+) -> list[CaseSpec]:
     """Load cases from ``path`` (``"-"`` = stdin; pass its ``text`` to avoid reading).
 
     ``fmt`` is ``"toml"`` or ``"text"``; by default TOML iff the path ends in ``.toml``.
@@ -132,8 +145,9 @@ def _read(path: str, source: str) -> str:
     except OSError as exc:
         raise CaseFileError([f"{source}: cannot read file: {exc.strerror or exc}"]) from exc
     except UnicodeDecodeError as exc:
-        raise CaseFileError([f"{source}: cannot read file: not UTF-8 text ({exc.reason} "
-                             f"at byte {exc.start})"]) from exc
+        raise CaseFileError(
+            [f"{source}: cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})"]
+        ) from exc
 
 
 def _load_text(text: str, base: dict[str, Any], report: _Report) -> list[CaseSpec]:
@@ -141,8 +155,9 @@ def _load_text(text: str, base: dict[str, Any], report: _Report) -> list[CaseSpe
     for number, raw in enumerate(text.split("\n"), 1):
         model = raw.split("#", 1)[0].strip()
         if model:
-            specs.extend(_expand(_merge(base, {"model": model}), f"line {number}",
-                                 report.source, number))
+            specs.extend(
+                _expand(_merge(base, {"model": model}), f"line {number}", report.source, number)
+            )
     return specs
 
 
@@ -165,8 +180,9 @@ def _load_toml(text: str, base: dict[str, Any], report: _Report) -> list[CaseSpe
     raw_defaults = data.get("defaults", {})
     defaults = {}
     if isinstance(raw_defaults, dict):
-        defaults = _check_table(raw_defaults, layout.defaults, "[defaults]", report,
-                                in_defaults=True)
+        defaults = _check_table(
+            raw_defaults, layout.defaults, "[defaults]", report, in_defaults=True
+        )
     raw_cases = data.get("case", [])
     if not isinstance(raw_cases, list) or not all(isinstance(c, dict) for c in raw_cases):
         return []
@@ -187,14 +203,17 @@ def _check_root(data: dict[str, Any], layout: Layout, report: _Report) -> None:
             report.add(line, "", f"unknown top-level key {key!r}{hint}")
         elif key == "defaults" and not isinstance(value, dict):
             report.add(line, "", f"'defaults' must be a table ([defaults]), got {kind_of(value)}")
-        elif key == "case" and not (isinstance(value, list)
-                                    and all(isinstance(c, dict) for c in value)):
-            report.add(line, "", f"'case' must be an array of tables ([[case]]), "
-                                 f"got {kind_of(value)}")
+        elif key == "case" and not (
+            isinstance(value, list) and all(isinstance(c, dict) for c in value)
+        ):
+            report.add(
+                line, "", f"'case' must be an array of tables ([[case]]), got {kind_of(value)}"
+            )
 
 
-def _load_case(index: int, raw: dict[str, Any], block: Block, under: dict[str, Any],
-               report: _Report) -> list[CaseSpec]:
+def _load_case(
+    index: int, raw: dict[str, Any], block: Block, under: dict[str, Any], report: _Report
+) -> list[CaseSpec]:
     name = raw.get("name")
     label = f"case {name!r}" if isinstance(name, str) and name.strip() else f"case {index}"
     values = _check_table(raw, block, label, report)
@@ -207,8 +226,15 @@ def _load_case(index: int, raw: dict[str, Any], block: Block, under: dict[str, A
     return _expand(merged, values.get("name", f"case {index}"), report.source, block.line)
 
 
-def _check_table(raw: dict[str, Any], block: Block, where: str, report: _Report,
-                 *, in_defaults: bool = False, options: bool = False) -> dict[str, Any]:
+def _check_table(
+    raw: dict[str, Any],
+    block: Block,
+    where: str,
+    report: _Report,
+    *,
+    in_defaults: bool = False,
+    options: bool = False,
+) -> dict[str, Any]:
     """Validate one table; return the valid, converted values (invalid ones are reported).
 
     ``in_defaults``: a defaults layer (no name/model). ``options``: the caller's mapping
@@ -251,14 +277,19 @@ def _expand(values: dict[str, Any], name: str, source: str, line: int) -> list[C
     fields.update(source=source, line=line)
     if "seeds" not in values:
         return [CaseSpec(**{**fields, "name": name})]
-    return [CaseSpec(**{**fields, "name": f"{name}[seed={seed}]", "seed": seed})
-            for seed in values["seeds"]]
+    return [
+        CaseSpec(**{**fields, "name": f"{name}[seed={seed}]", "seed": seed})
+        for seed in values["seeds"]
+    ]
 
 
 def _check_unique(specs: list[CaseSpec], report: _Report) -> None:
     first: dict[str, int] = {}
     for spec in specs:
         if spec.name in first and first[spec.name] != spec.line:
-            report.add(spec.line, f"case {spec.name!r}",
-                       f"duplicate case name (first used at line {first[spec.name]})")
+            report.add(
+                spec.line,
+                f"case {spec.name!r}",
+                f"duplicate case name (first used at line {first[spec.name]})",
+            )
         first.setdefault(spec.name, spec.line)

@@ -19,7 +19,8 @@ from typing import Any
 import mpmath
 import sympy
 
-from .symbolic import Ambiguous, EvaluationError, _iv_precision, evaluate, symbol
+from gradcheck_cli.exact.evaluate import Ambiguous, EvaluationError, _iv_precision, evaluate
+from gradcheck_cli.exact.symbolic import symbol
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,14 @@ class Envelope:
     method: str  # "interval" (mean-value form over the box) or "first-order" (fallback)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"decimals": self.decimals, "answer_decimals": self.answer_decimals,
-                "center": self.center, "radius": self.radius,
-                "lenient_radius": self.lenient_radius, "method": self.method}
+        return {
+            "decimals": self.decimals,
+            "answer_decimals": self.answer_decimals,
+            "center": self.center,
+            "radius": self.radius,
+            "lenient_radius": self.lenient_radius,
+            "method": self.method,
+        }
 
 
 @dataclass(frozen=True)
@@ -48,13 +54,25 @@ class HandCheck:
     envelope: Envelope
 
     def to_dict(self) -> dict[str, Any]:
-        return {"param": self.param, "value": self.value, "text": self.text,
-                "classification": self.classification, "distance": self.distance,
-                "radii": self.radii, "envelope": self.envelope.to_dict()}
+        return {
+            "param": self.param,
+            "value": self.value,
+            "text": self.text,
+            "classification": self.classification,
+            "distance": self.distance,
+            "radii": self.radii,
+            "envelope": self.envelope.to_dict(),
+        }
 
 
-def envelope(grad: sympy.Expr, points: list[Mapping[str, float]], reduction: str,
-             decimals: int, answer_decimals: int, center: mpmath.mpf) -> Envelope:
+def envelope(
+    grad: sympy.Expr,
+    points: list[Mapping[str, float]],
+    reduction: str,
+    decimals: int,
+    answer_decimals: int,
+    center: mpmath.mpf,
+) -> Envelope:
     h = mpmath.mpf(10) ** -decimals / 2
     names = sorted({s.name for s in grad.free_symbols})
     partials = [sympy.diff(grad, symbol(n)) for n in names]
@@ -66,12 +84,19 @@ def envelope(grad: sympy.Expr, points: list[Mapping[str, float]], reduction: str
     scale = 1 / mpmath.mpf(len(points)) if reduction == "mean" else mpmath.mpf(1)
     answer = mpmath.mpf(10) ** -answer_decimals / 2
     radius = spread * scale + answer
-    return Envelope(decimals, answer_decimals, float(center), float(radius),
-                    float(radius + intermediates * scale), method)
+    return Envelope(
+        decimals,
+        answer_decimals,
+        float(center),
+        float(radius),
+        float(radius + intermediates * scale),
+        method,
+    )
 
 
-def _interval_spread(partials: list[sympy.Expr], names: list[str],
-                     points: list[Mapping[str, float]], h: mpmath.mpf) -> mpmath.mpf:
+def _interval_spread(
+    partials: list[sympy.Expr], names: list[str], points: list[Mapping[str, float]], h: mpmath.mpf
+) -> mpmath.mpf:
     total = mpmath.mpf(0)
     with _iv_precision(96), mpmath.workprec(96):
         for point in points:
@@ -85,8 +110,9 @@ def _interval_spread(partials: list[sympy.Expr], names: list[str],
     return total
 
 
-def _first_order_spread(partials: list[sympy.Expr], names: list[str],
-                        points: list[Mapping[str, float]], h: mpmath.mpf) -> mpmath.mpf:
+def _first_order_spread(
+    partials: list[sympy.Expr], names: list[str], points: list[Mapping[str, float]], h: mpmath.mpf
+) -> mpmath.mpf:
     total = mpmath.mpf(0)
     with mpmath.workprec(96):
         for point in points:
@@ -95,9 +121,10 @@ def _first_order_spread(partials: list[sympy.Expr], names: list[str],
     return total
 
 
-def _intermediate_spread(grad: sympy.Expr, points: list[Mapping[str, float]],
-                         h: mpmath.mpf) -> mpmath.mpf:
-    from .analysis import _Propagator
+def _intermediate_spread(
+    grad: sympy.Expr, points: list[Mapping[str, float]], h: mpmath.mpf
+) -> mpmath.mpf:
+    from gradcheck_cli.rounding.bounds import _Propagator
 
     total = mpmath.mpf(0)
     with mpmath.workprec(96):

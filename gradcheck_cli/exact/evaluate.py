@@ -1,13 +1,12 @@
-"""Exact side: the SymPy expression of a model, its gradients, and exact evaluation in mpmath.
+"""Exact evaluation of SymPy expressions in mpmath: points (mp) and interval enclosures (iv).
 
-Symbols are declared real (otherwise ``diff(Abs(x))`` carries re/im terms and SymPy slows down
-by factors). Numbers typed by the user become exact rationals (``0.1`` is 1/10), so the exact
-reference is the mathematics the user wrote, evaluated at the exact binary values of the inputs.
+One walker over the SymPy tree, parameterised by an mpmath context, so that every analysis
+evaluates the same way. ``exact`` raises precision until two evaluations agree; ``exact_reduced``
+encloses a value reduced over samples tightly enough to round to one value of the dtype.
 """
 
 from __future__ import annotations
 
-import ast
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -17,101 +16,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from .errors import EvaluationError
-from .functions import FUNCTIONS
-from .parse import Expr
-
-
-def to_sympy(expr: Expr, bindings: Mapping[str, sympy.Expr] | None = None) -> sympy.Expr:
-    """Build the SymPy expression of a validated tree; ``bindings`` replace names."""
-    bindings = bindings or {}
-    return _build(expr.tree, bindings)
-
-
-@dataclass(frozen=True)
-class Constant:
-    """A constant sub-expression that torch cannot hold exactly (pi, 0.1, 0.1+0.2-0.3)."""
-
-    name: str  # the symbol standing for it (``_c0``: user names cannot start with _)
-    exact: sympy.Expr  # its mathematical value
-    computed: float  # the double Python computes for it (torch then rounds it to the dtype)
-
-
-def to_sympy_with_constants(expr: Expr) -> tuple[sympy.Expr, tuple[Constant, ...]]:
-    """The model with every inexact constant sub-expression replaced by a symbol.
-
-    Differentiating through those symbols tells how much the rounding of each constant moves a
-    gradient: a term of the rounding-error bound that the traced torch graph cannot see (its
-    constants are already doubles)."""
-    from .parse import constant_value
-
-    found: list[Constant] = []
-
-    def replace(node: ast.AST, may_symbolize: bool) -> sympy.Expr:
-        value = constant_value(node) if may_symbolize else None
-        if value is not None and not (isinstance(node, ast.Constant) and
-                                      isinstance(node.value, int)):
-            exact = _build(node, {})
-            if exact != sympy.Rational(value):  # its double is not exact
-                found.append(Constant(f"_c{len(found)}", exact, value))
-                return symbol(found[-1].name)
-            return exact
-        if isinstance(node, ast.UnaryOp):
-            operand = replace(node.operand, True)
-            return -operand if isinstance(node.op, ast.USub) else operand
-        if isinstance(node, ast.BinOp):
-            return _BINARY[type(node.op)](replace(node.left, True), replace(node.right, True))
-        if isinstance(node, ast.Call):
-            spec = FUNCTIONS[node.func.id]
-            args = [replace(arg, i == 0 or not spec.constants) for i, arg in enumerate(node.args)]
-            return spec.sympy(*args)
-        return _build(node, {})
-
-    return replace(expr.tree, True), tuple(found)
-
-
-def symbol(name: str) -> sympy.Symbol:
-    return sympy.Symbol(name, real=True)
-
-
-def _build(node: ast.AST, bindings: Mapping[str, sympy.Expr]) -> sympy.Expr:
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, int):
-            return sympy.Integer(node.value)
-        return sympy.Rational(repr(node.value))
-    if isinstance(node, ast.Name):
-        if node.id in bindings:
-            return bindings[node.id]
-        return {"pi": sympy.pi, "E": sympy.E}.get(node.id) or symbol(node.id)
-    if isinstance(node, ast.UnaryOp):
-        operand = _build(node.operand, bindings)
-        return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.BinOp):
-        left, right = _build(node.left, bindings), _build(node.right, bindings)
-        return _BINARY[type(node.op)](left, right)
-    if isinstance(node, ast.Call):
-        args = [_build(arg, bindings) for arg in node.args]
-        return FUNCTIONS[node.func.id].sympy(*args)
-    raise TypeError(f"unvalidated node {type(node).__name__}")  # parse.py refuses these
-
-
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a**b,
-}
-
-
-def gradients(expr: sympy.Expr, params: tuple[str, ...]) -> tuple[sympy.Expr, ...]:
-    """The exact partial derivative of ``expr`` with respect to each parameter."""
-    return tuple(sympy.diff(expr, symbol(name)) for name in params)
-
-
-# --- exact evaluation -------------------------------------------------------------------------
-# One walker over the SymPy tree, parameterised by an mpmath context (mp for points, iv for
-# interval enclosures), so that every analysis evaluates the same way.
+from gradcheck_cli.errors import EvaluationError
 
 
 def evaluate(expr: sympy.Expr, values: Mapping[str, Any], ctx: Any = mpmath.mp) -> Any:
@@ -203,8 +108,12 @@ class _Evaluator:
             parts = (self.condition(arg) for arg in cond.args)
             return any(parts) if isinstance(cond, sympy.Or) else all(parts)
         left, right = self.run(cond.lhs), self.run(cond.rhs)
-        ops = {sympy.StrictGreaterThan: lambda a, b: a > b, sympy.GreaterThan: lambda a, b: a >= b,
-               sympy.StrictLessThan: lambda a, b: a < b, sympy.LessThan: lambda a, b: a <= b}
+        ops = {
+            sympy.StrictGreaterThan: lambda a, b: a > b,
+            sympy.GreaterThan: lambda a, b: a >= b,
+            sympy.StrictLessThan: lambda a, b: a < b,
+            sympy.LessThan: lambda a, b: a <= b,
+        }
         return decide(ops[type(cond)](left, right))
 
 
@@ -267,7 +176,7 @@ def _log1pexp(ctx: Any, x: Any) -> Any:
 
 
 def _softplus(ctx: Any, x: Any, beta: Any = 1, threshold: Any = None) -> Any:
-    from .nnfunctions import SOFTPLUS_THRESHOLD
+    from gradcheck_cli.exact.functions import SOFTPLUS_THRESHOLD
 
     threshold = SOFTPLUS_THRESHOLD if threshold is None else threshold
     return x if decide(beta * x > threshold) else _log1pexp(ctx, beta * x) / beta
@@ -282,7 +191,7 @@ def _elu(ctx: Any, x: Any, alpha: Any = 1) -> Any:
 
 
 def _selu(ctx: Any, x: Any) -> Any:
-    from .nnfunctions import SELU_ALPHA, SELU_SCALE
+    from gradcheck_cli.exact.functions import SELU_ALPHA, SELU_SCALE
 
     scale, alpha = (ctx.mpf(int(c.p)) / int(c.q) for c in (SELU_SCALE, SELU_ALPHA))
     return scale * _elu(ctx, x, alpha)
@@ -342,9 +251,30 @@ def _mish(ctx: Any, x: Any) -> Any:
 # Functions whose implementation below is a valid interval extension under mpmath.iv (built
 # only from iv's own functions, arithmetic and ``decide``d comparisons).
 # (mpmath.iv.erf exists but fails to converge: erf and gelu use points.)
-INTERVAL_SAFE = frozenset({"exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "Abs",
-                           "sign", "Heaviside", "relu", "sigmoid", "softplus", "logsigmoid",
-                           "silu", "mish", "hypot", "elu", "selu"})
+INTERVAL_SAFE = frozenset(
+    {
+        "exp",
+        "log",
+        "log1p",
+        "expm1",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "Abs",
+        "sign",
+        "Heaviside",
+        "relu",
+        "sigmoid",
+        "softplus",
+        "logsigmoid",
+        "silu",
+        "mish",
+        "hypot",
+        "elu",
+        "selu",
+    }
+)
 
 MP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "exp": lambda ctx, x: ctx.exp(x),
@@ -381,8 +311,9 @@ MP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "Min": lambda ctx, *xs: min(xs),
     "hypot": lambda ctx, x, y: ctx.sqrt(x * x + y * y),
     "relu": lambda ctx, x: x if decide(x > 0) else ctx.mpf(0),
-    "leaky_relu": lambda ctx, x, slope=None: x if decide(x > 0) else (
-        ctx.mpf(1) / 100 if slope is None else slope) * x,
+    "leaky_relu": lambda ctx, x, slope=None: (
+        x if decide(x > 0) else (ctx.mpf(1) / 100 if slope is None else slope) * x
+    ),
     "elu": _elu,
     "selu": _selu,
     "gelu": _gelu,
@@ -417,8 +348,9 @@ class Exact:
     capped: bool = False
 
 
-def exact_reduced(expr: sympy.Expr, points: list[Mapping[str, float]], reduction: str,
-                  dtype: str) -> Exact:
+def exact_reduced(
+    expr: sympy.Expr, points: list[Mapping[str, float]], reduction: str, dtype: str
+) -> Exact:
     """``expr`` summed (or averaged) over the sample points, enclosed tightly enough to round
     to one ``dtype`` value and to be 2^-WIDTH_BITS narrow, raising the precision up to
     MAX_PRECISION."""
@@ -426,11 +358,23 @@ def exact_reduced(expr: sympy.Expr, points: list[Mapping[str, float]], reduction
     while prec <= MAX_PRECISION:
         try:
             with _iv_precision(prec), mpmath.workprec(prec):
-                total = _reduce([evaluate(expr, {k: mpmath.iv.mpf(v) for k, v in p.items()},
-                                          mpmath.iv) for p in points], reduction)
+                total = _reduce(
+                    [
+                        evaluate(expr, {k: mpmath.iv.mpf(v) for k, v in p.items()}, mpmath.iv)
+                        for p in points
+                    ],
+                    reduction,
+                )
                 lo, hi = mpmath.mpf(total.a), mpmath.mpf(total.b)  # exact at this precision
-        except (Ambiguous, EvaluationError, ZeroDivisionError, ValueError, TypeError,
-                AttributeError, mpmath.libmp.NoConvergence):
+        except (
+            Ambiguous,
+            EvaluationError,
+            ZeroDivisionError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            mpmath.libmp.NoConvergence,
+        ):
             break  # no usable interval extension here: fall back to points
         if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
             break
@@ -440,8 +384,9 @@ def exact_reduced(expr: sympy.Expr, points: list[Mapping[str, float]], reduction
                 return Exact((lo + hi) / 2, True, prec)
         prec *= 2
     value = _reduce([exact(expr, p) for p in points], reduction)
-    return Exact(value, False, MAX_PRECISION if prec > MAX_PRECISION else 128,
-                 capped=prec > MAX_PRECISION)
+    return Exact(
+        value, False, MAX_PRECISION if prec > MAX_PRECISION else 128, capped=prec > MAX_PRECISION
+    )
 
 
 def _reduce(values: list[Any], reduction: str) -> Any:

@@ -83,8 +83,9 @@ def scan_layout(text: str) -> Layout:
     return layout
 
 
-def _enter(layout: Layout, parts: list[str], is_array: bool,
-           number: int) -> tuple[Block | None, str | None]:
+def _enter(
+    layout: Layout, parts: list[str], is_array: bool, number: int
+) -> tuple[Block | None, str | None]:
     """Handle a table header; return the block its keys belong to and the sub-table name."""
     layout.root.setdefault(parts[0], number)
     if parts == ["case"] and is_array:
@@ -93,8 +94,9 @@ def _enter(layout: Layout, parts: list[str], is_array: bool,
     if parts == ["defaults"] and not is_array:
         layout.defaults = Block(number)
         return layout.defaults, None
-    owner = {"case": layout.cases[-1] if layout.cases else None,
-             "defaults": layout.defaults}.get(parts[0])
+    owner = {"case": layout.cases[-1] if layout.cases else None, "defaults": layout.defaults}.get(
+        parts[0]
+    )
     if owner is None or len(parts) < 2:
         return None, None
     owner.keys.setdefault(parts[1], number)  # [case.at]: the key 'at' is on this line

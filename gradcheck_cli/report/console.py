@@ -16,11 +16,15 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .results import CheckResult, GradientResult
+from gradcheck_cli.results import CheckResult, GradientResult
 
 PIPE_WIDTH = 120  # fixed width when stdout is not a terminal: output does not depend on it
-VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "kink": "bold yellow",
-                 "undefined": "bold magenta"}
+VERDICT_STYLE = {
+    "pass": "bold green",
+    "fail": "bold red",
+    "kink": "bold yellow",
+    "undefined": "bold magenta",
+}
 
 LEGEND = """\
 exact      the SymPy gradient evaluated in mpmath at the exact binary values of the inputs
@@ -36,6 +40,7 @@ HAND_LEGEND = """\
 hand       your value; envelope: every value reachable by rounding the inputs to K decimals
            and the answer to the decimals typed; lenient: also rounding every intermediate"""
 
+
 def number(value: float | None) -> str:
     """Full precision, shortest round-trip form."""
     return "-" if value is None else repr(float(value))
@@ -46,9 +51,13 @@ def short(value: float | None) -> str:
 
 
 def render(result: CheckResult, verbose: bool = False) -> RenderableType:
-    parts: list[RenderableType] = [problem_table(result), values_table(result),
-                                   forward_table(result), formulas_table(result),
-                                   gradients_table(result)]
+    parts: list[RenderableType] = [
+        problem_table(result),
+        values_table(result),
+        forward_table(result),
+        formulas_table(result),
+        gradients_table(result),
+    ]
     notes = notes_text(result)
     if notes:
         parts.append(notes)
@@ -107,8 +116,12 @@ def forward_table(result: CheckResult) -> Table:
 
 def formulas_table(result: CheckResult) -> Table:
     per = "per sample, " if result.samples > 1 else ""
-    table = Table(title=f"Symbolic gradients ({per}SymPy)", box=box.SIMPLE_HEAD,
-                  title_justify="left", show_header=False)
+    table = Table(
+        title=f"Symbolic gradients ({per}SymPy)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        show_header=False,
+    )
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
     for g in result.gradients:
@@ -124,9 +137,18 @@ def gradients_table(result: CheckResult) -> Table:
         _number_column(table, name)
     table.add_column("verdict", no_wrap=True)
     for g in result.gradients:
-        table.add_row(g.param, number(g.exact), number(g.autograd), short(g.abs_error),
-                      short(g.rel_error), short(g.ulps), bits(g.bits), short(g.bound),
-                      short(g.kappa), verdict(g))
+        table.add_row(
+            g.param,
+            number(g.exact),
+            number(g.autograd),
+            short(g.abs_error),
+            short(g.rel_error),
+            short(g.ulps),
+            bits(g.bits),
+            short(g.bound),
+            short(g.kappa),
+            verdict(g),
+        )
     return table
 
 
@@ -144,8 +166,10 @@ def verdict(g: GradientResult) -> Text:
 def notes_text(result: CheckResult) -> Text | None:
     lines = [f"{g.param}: {g.note}" for g in result.gradients if g.note]
     if any(g.bound_method == "sympy" for g in result.gradients):
-        lines.append("bound: the torch graph could not be traced, so the bound is the "
-                     "first-order sweep over the SymPy gradient")
+        lines.append(
+            "bound: the torch graph could not be traced, so the bound is the "
+            "first-order sweep over the SymPy gradient"
+        )
     return Text("\n".join(lines)) if lines else None
 
 
@@ -160,10 +184,16 @@ def hand_table(result: CheckResult) -> Table:
         env, hand = g.envelope, g.expect
         if env is None:
             continue
-        table.add_row(g.param, hand.text if hand else "-", number(g.exact),
-                      short(hand.distance) if hand else "-", f"±{env.radius:.3g}",
-                      f"±{env.lenient_radius:.3g}", str(env.decimals),
-                      hand_verdict(hand) if hand else Text("-"))
+        table.add_row(
+            g.param,
+            hand.text if hand else "-",
+            number(g.exact),
+            short(hand.distance) if hand else "-",
+            f"±{env.radius:.3g}",
+            f"±{env.lenient_radius:.3g}",
+            str(env.decimals),
+            hand_verdict(hand) if hand else Text("-"),
+        )
     return table
 
 
@@ -174,8 +204,11 @@ def hand_verdict(hand: Any) -> Text:
 
 
 def contributions_table(g: GradientResult) -> Table:
-    table = Table(title=f"Where d loss/d {g.param} loses bits (largest terms of the bound)",
-                  box=box.SIMPLE_HEAD, title_justify="left")
+    table = Table(
+        title=f"Where d loss/d {g.param} loses bits (largest terms of the bound)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
     table.add_column("node")
     table.add_column("op")
     _number_column(table, "contribution")
@@ -188,23 +221,31 @@ def contributions_table(g: GradientResult) -> Table:
 
 def summary(result: CheckResult) -> Text:
     failed = [g.param for g in result.gradients if g.verdict != "pass"]
-    mistakes = [g.param for g in result.gradients
-                if g.expect and g.expect.classification == "mistake"]
+    mistakes = [
+        g.param for g in result.gradients if g.expect and g.expect.classification == "mistake"
+    ]
     n = len(result.gradients)
     if not failed and not mistakes:
         return Text(f"PASS: all {n} gradients agree with the exact values", style="bold green")
     if result.status in ("kink", "undefined") and not mistakes:
-        what = ("at a kink: no derivative, torch's convention applies" if result.status == "kink"
-                else "undefined at this point: try another point or seed")
-        return Text(f"{result.status.upper()}: {len(failed)} of {n} gradients {what} "
-                    f"({', '.join(failed)})", style=VERDICT_STYLE[result.status])
+        what = (
+            "at a kink: no derivative, torch's convention applies"
+            if result.status == "kink"
+            else "undefined at this point: try another point or seed"
+        )
+        return Text(
+            f"{result.status.upper()}: {len(failed)} of {n} gradients {what} ({', '.join(failed)})",
+            style=VERDICT_STYLE[result.status],
+        )
     parts = []
     if failed:
         parts.append(f"{len(failed)} of {n} gradients disagree ({', '.join(failed)})")
     if mistakes:
-        parts.append(f"hand value{'s' if len(mistakes) > 1 else ''} for "
-                     f"{', '.join(mistakes)} {'are' if len(mistakes) > 1 else 'is a'} "
-                     f"mistake{'s' if len(mistakes) > 1 else ''}")
+        parts.append(
+            f"hand value{'s' if len(mistakes) > 1 else ''} for "
+            f"{', '.join(mistakes)} {'are' if len(mistakes) > 1 else 'is a'} "
+            f"mistake{'s' if len(mistakes) > 1 else ''}"
+        )
     return Text("FAIL: " + "; ".join(parts), style="bold red")
 
 
@@ -217,14 +258,21 @@ def print_result(result: CheckResult, fmt: str, verbose: bool = False) -> None:
         print(to_json(result))
         return
     Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH).print(
-        render(result, verbose))
+        render(result, verbose)
+    )
 
 
 def plain_text(renderable: Any, width: int = 100) -> str:
     """Render without colour at a fixed width (for golden tests and text reports)."""
     buffer = io.StringIO()
-    Console(file=buffer, width=width, no_color=True, color_system=None, highlight=False,
-            force_terminal=False).print(renderable)
+    Console(
+        file=buffer,
+        width=width,
+        no_color=True,
+        color_system=None,
+        highlight=False,
+        force_terminal=False,
+    ).print(renderable)
     return buffer.getvalue()
 
 

@@ -103,8 +103,10 @@ class Tape:
         if any(len(x) not in (1, n) for x in xs):
             raise UnsupportedOp(f"broadcast {[len(x) for x in xs]}")
         try:
-            val = [_fwd(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
-                   for j in range(n)]
+            val = [
+                _fwd(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
+                for j in range(n)
+            ]
         except ZeroDivisionError as exc:
             raise OutOfDomain(f"{self.owner[0]}: division by zero") from exc
         if not all(isinstance(v, M.mpf) and M.isfinite(v) for v in val):
@@ -257,6 +259,7 @@ def _cmp(fn):
         xs, ys = tp.prims[tp.ref(a)].val, tp.prims[tp.ref(b)].val
         n = max(len(xs), len(ys))
         return tp.leaf([M.mpf(int(fn(pick(xs, j), pick(ys, j)))) for j in range(n)])
+
     return h
 
 
@@ -274,6 +277,7 @@ def _bin(f, scalar_div=False):
         if scalar_div:
             return _div(tp, tp.ref(a), ib, scalar=not isinstance(b, Ref))
         return f(tp, tp.ref(a), _alpha(tp, ib, kw))
+
     return h
 
 
@@ -293,63 +297,99 @@ def _fill(a, k):
     return a[1]
 
 
-_VIEWS = ["view.default", "_unsafe_view.default", "reshape.default", "squeeze.default",
-          "squeeze.dim", "squeeze.dims", "unsqueeze.default", "t.default", "alias.default",
-          "clone.default", "detach.default", "lift_fresh_copy.default", "permute.default",
-          "contiguous.default", "_to_copy.default"]
+_VIEWS = [
+    "view.default",
+    "_unsafe_view.default",
+    "reshape.default",
+    "squeeze.default",
+    "squeeze.dim",
+    "squeeze.dims",
+    "unsqueeze.default",
+    "t.default",
+    "alias.default",
+    "clone.default",
+    "detach.default",
+    "lift_fresh_copy.default",
+    "permute.default",
+    "contiguous.default",
+    "_to_copy.default",
+]
 HANDLERS = {f"aten.{v}": _ident for v in _VIEWS}
-HANDLERS.update({
-    "aten.add.Tensor": _bin(_add), "aten.add.Scalar": _bin(_add),
-    "aten.sub.Tensor": _bin(lambda tp, a, b: _add(tp, a, b, "sub")),
-    "aten.sub.Scalar": _bin(lambda tp, a, b: _add(tp, a, b, "sub")),
-    "aten.rsub.Scalar": _bin(lambda tp, a, b: _add(tp, b, a, "sub")),
-    "aten.rsub.Tensor": _bin(lambda tp, a, b: _add(tp, b, a, "sub")),
-    "aten.mul.Tensor": _bin(_mul), "aten.mul.Scalar": _bin(_mul),
-    "aten.div.Tensor": _bin(None, True), "aten.div.Scalar": _bin(None, True),
-    "aten.reciprocal.default": lambda tp, n, x: _div(tp, tp.const(1), tp.ref(x)),
-    "aten.neg.default": _un("neg", 0),
-    "aten.sqrt.default": _un("sqrt", 1),
-    "aten.rsqrt.default": lambda tp, n, x: _pow(tp, tp.ref(x), -0.5),
-    "aten.pow.Tensor_Scalar": lambda tp, n, x, k: _pow(tp, tp.ref(x), k),
-    "aten.sigmoid.default": lambda tp, n, x: _sigmoid(tp, tp.ref(x)),
-    "aten.sigmoid_backward.default": lambda tp, n, g, y: _mul(
-        tp, _mul(tp, tp.ref(g), _add(tp, tp.const(1), tp.ref(y), "sub")), tp.ref(y)),
-    "aten.tanh_backward.default": lambda tp, n, g, y: _mul(
-        tp, tp.ref(g), _add(tp, tp.const(1), _mul(tp, tp.ref(y), tp.ref(y)), "sub")),
-    "aten.softplus.default": lambda tp, n, x, *a: _softplus(tp, tp.ref(x), *a),
-    "aten.softplus_backward.default": lambda tp, n, g, x, *a: _softplus_backward(
-        tp, tp.ref(g), tp.ref(x), *a),
-    "aten.relu.default": lambda tp, n, x: tp.op(
-        "scale", (tp.ref(x),), 0, 0, extra=[M.mpf(int(v > 0)) for v in tp.prims[x.id].val]),
-    "aten.threshold_backward.default": lambda tp, n, g, y, t: tp.op(
-        "scale", (tp.expand(g.id, len(tp.prims[y.id].val)),), 0, 0,
-        extra=[M.mpf(int(v > t)) for v in tp.prims[y.id].val]),
-    "aten.abs.default": lambda tp, n, x: tp.op(
-        "scale", (x.id,), 0, 0, extra=[M.sign(v) for v in tp.prims[x.id].val]),
-    "aten.sgn.default": lambda tp, n, x: _sign(tp, x.id),
-    "aten.sign.default": lambda tp, n, x: _sign(tp, x.id),
-    "aten.mse_loss.default": lambda tp, n, a, b, r=1: _mse_loss(tp, a.id, b.id, r),
-    "aten.mse_loss_backward.default": lambda tp, n, g, a, b, r: _mse_loss_backward(
-        tp, g.id, a.id, b.id, r),
-    "aten.sum.default": lambda tp, n, x, **k: tp.reduce_sum(x.id),
-    "aten.sum.dim_IntList": lambda tp, n, x, *a, **k: tp.reduce_sum(x.id),
-    "aten.mean.default": lambda tp, n, x, **k: _mean(tp, x.id),
-    "aten.mean.dim": lambda tp, n, x, *a, **k: _mean(tp, x.id),
-    "aten.expand.default": lambda tp, n, x, size, **k: tp.expand(x.id, _numel(n)),
-    "aten.ones_like.default": _constlike(lambda a, k: 1),
-    "aten.zeros_like.default": _constlike(lambda a, k: 0),
-    "aten.full_like.default": _constlike(_fill),
-    "aten.full.default": _constlike(_fill),
-    "aten.ones.default": _constlike(lambda a, k: 1),
-    "aten.zeros.default": _constlike(lambda a, k: 0),
-    "aten.scalar_tensor.default": _constlike(lambda a, k: a[0]),
-    "aten.where.self": lambda tp, n, c, a, b: _where(
-        tp, [m != 0 for m in tp.prims[c.id].val], tp.expand(tp.ref(a), _numel(n)),
-        tp.expand(tp.ref(b), _numel(n))),
-})
-for _name, _f in {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
-                  "le": lambda a, b: a <= b, "eq": lambda a, b: a == b,
-                  "ne": lambda a, b: a != b}.items():
+HANDLERS.update(
+    {
+        "aten.add.Tensor": _bin(_add),
+        "aten.add.Scalar": _bin(_add),
+        "aten.sub.Tensor": _bin(lambda tp, a, b: _add(tp, a, b, "sub")),
+        "aten.sub.Scalar": _bin(lambda tp, a, b: _add(tp, a, b, "sub")),
+        "aten.rsub.Scalar": _bin(lambda tp, a, b: _add(tp, b, a, "sub")),
+        "aten.rsub.Tensor": _bin(lambda tp, a, b: _add(tp, b, a, "sub")),
+        "aten.mul.Tensor": _bin(_mul),
+        "aten.mul.Scalar": _bin(_mul),
+        "aten.div.Tensor": _bin(None, True),
+        "aten.div.Scalar": _bin(None, True),
+        "aten.reciprocal.default": lambda tp, n, x: _div(tp, tp.const(1), tp.ref(x)),
+        "aten.neg.default": _un("neg", 0),
+        "aten.sqrt.default": _un("sqrt", 1),
+        "aten.rsqrt.default": lambda tp, n, x: _pow(tp, tp.ref(x), -0.5),
+        "aten.pow.Tensor_Scalar": lambda tp, n, x, k: _pow(tp, tp.ref(x), k),
+        "aten.sigmoid.default": lambda tp, n, x: _sigmoid(tp, tp.ref(x)),
+        "aten.sigmoid_backward.default": lambda tp, n, g, y: _mul(
+            tp, _mul(tp, tp.ref(g), _add(tp, tp.const(1), tp.ref(y), "sub")), tp.ref(y)
+        ),
+        "aten.tanh_backward.default": lambda tp, n, g, y: _mul(
+            tp, tp.ref(g), _add(tp, tp.const(1), _mul(tp, tp.ref(y), tp.ref(y)), "sub")
+        ),
+        "aten.softplus.default": lambda tp, n, x, *a: _softplus(tp, tp.ref(x), *a),
+        "aten.softplus_backward.default": lambda tp, n, g, x, *a: _softplus_backward(
+            tp, tp.ref(g), tp.ref(x), *a
+        ),
+        "aten.relu.default": lambda tp, n, x: tp.op(
+            "scale", (tp.ref(x),), 0, 0, extra=[M.mpf(int(v > 0)) for v in tp.prims[x.id].val]
+        ),
+        "aten.threshold_backward.default": lambda tp, n, g, y, t: tp.op(
+            "scale",
+            (tp.expand(g.id, len(tp.prims[y.id].val)),),
+            0,
+            0,
+            extra=[M.mpf(int(v > t)) for v in tp.prims[y.id].val],
+        ),
+        "aten.abs.default": lambda tp, n, x: tp.op(
+            "scale", (x.id,), 0, 0, extra=[M.sign(v) for v in tp.prims[x.id].val]
+        ),
+        "aten.sgn.default": lambda tp, n, x: _sign(tp, x.id),
+        "aten.sign.default": lambda tp, n, x: _sign(tp, x.id),
+        "aten.mse_loss.default": lambda tp, n, a, b, r=1: _mse_loss(tp, a.id, b.id, r),
+        "aten.mse_loss_backward.default": lambda tp, n, g, a, b, r: _mse_loss_backward(
+            tp, g.id, a.id, b.id, r
+        ),
+        "aten.sum.default": lambda tp, n, x, **k: tp.reduce_sum(x.id),
+        "aten.sum.dim_IntList": lambda tp, n, x, *a, **k: tp.reduce_sum(x.id),
+        "aten.mean.default": lambda tp, n, x, **k: _mean(tp, x.id),
+        "aten.mean.dim": lambda tp, n, x, *a, **k: _mean(tp, x.id),
+        "aten.expand.default": lambda tp, n, x, size, **k: tp.expand(x.id, _numel(n)),
+        "aten.ones_like.default": _constlike(lambda a, k: 1),
+        "aten.zeros_like.default": _constlike(lambda a, k: 0),
+        "aten.full_like.default": _constlike(_fill),
+        "aten.full.default": _constlike(_fill),
+        "aten.ones.default": _constlike(lambda a, k: 1),
+        "aten.zeros.default": _constlike(lambda a, k: 0),
+        "aten.scalar_tensor.default": _constlike(lambda a, k: a[0]),
+        "aten.where.self": lambda tp, n, c, a, b: _where(
+            tp,
+            [m != 0 for m in tp.prims[c.id].val],
+            tp.expand(tp.ref(a), _numel(n)),
+            tp.expand(tp.ref(b), _numel(n)),
+        ),
+    }
+)
+for _name, _f in {
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+}.items():
     HANDLERS[f"aten.{_name}.Tensor"] = HANDLERS[f"aten.{_name}.Scalar"] = _cmp(_f)
 for _k, _c in {"exp": 2, "expm1": 2, "log": 2, "log1p": 2, "sin": 2, "cos": 2, "tanh": 2}.items():
     HANDLERS[f"aten.{_k}.default"] = _un(_k, _c)

@@ -22,7 +22,6 @@ dtype's range expects an infinity of the right sign.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +29,8 @@ from typing import Any
 import mpmath
 import sympy
 
-from .errors import EvaluationError
-from .symbolic import _Evaluator, evaluate, round_to
+from gradcheck_cli.errors import EvaluationError
+from gradcheck_cli.exact.evaluate import _Evaluator, evaluate, round_to
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
@@ -53,119 +52,49 @@ class Bounds:
     contributions: tuple[tuple[tuple[str, str, float], ...], ...] = ()  # (node, op, amount)
 
 
-@dataclass(frozen=True)
-class Judgement:
-    abs_error: float
-    rel_error: float | None
-    ulps: float | None
-    bits: float | None
-    bound: float
-    kappa: float | None
-    tolerance: float
-    verdict: str
-    ill_conditioned: bool = False
-    note: str = ""
-
-
-def judge(exact: mpmath.mpf, autograd: float | None, bound: float, dtype: str) -> Judgement:
-    """Judge one gradient. ``autograd`` None means autograd gave no gradient (taken as 0)."""
-    u, tiny = UNIT_ROUNDOFF[dtype], TINY[dtype]
-    tolerance = SAFETY * bound + tiny
-    kappa = None if exact == 0 else bound / (u * float(abs(exact)))
-    note = "autograd gave no gradient (parameter unused): taken as 0" if autograd is None else ""
-    got = 0.0 if autograd is None else autograd
-    if math.isnan(got):
-        return Judgement(math.nan, None, None, None, bound, kappa, tolerance, "fail",
-                         note="autograd returned NaN where the exact gradient is finite")
-    beyond = abs(exact) > MAX_FINITE[dtype]
-    if math.isinf(got) or beyond:
-        same = math.isinf(got) and beyond and math.copysign(1, got) == mpmath.sign(exact)
-        if same:
-            return Judgement(0.0, 0.0, 0.0, 0.0, bound, kappa, tolerance, "pass",
-                             note=f"overflow: the exact value is beyond {dtype}'s range")
-        what = "returned an infinity" if math.isinf(got) else "is finite"
-        return Judgement(math.inf, math.inf, None, None, bound, kappa, tolerance, "fail",
-                         note=f"autograd {what}; exact value {mpmath.nstr(exact, 8)}")
-    error = abs(mpmath.mpf(got) - exact)
-    rounded = round_to(exact, dtype)
-    ulps = float(error) / ulp(rounded, dtype)
-    bits = math.log2(1 + floats_between(got, rounded, dtype))
-    passed = error <= tolerance or got == rounded  # the correctly rounded value is the best
-    ill = passed and kappa is not None and kappa > 2.0 ** (PRECISION_BITS[dtype] / 2)
-    return Judgement(float(error), None if exact == 0 else float(error / abs(exact)), ulps, bits,
-                     bound, kappa, tolerance, "pass" if passed else "fail", ill, note)
-
-
-def ulp(value: float, dtype: str) -> float:
-    """The spacing of ``dtype`` floats at ``value`` (the subnormal spacing near zero)."""
-    value = abs(value)
-    if value == 0 or math.isinf(value):
-        return TINY[dtype]
-    exponent = math.frexp(value)[1] - 1  # value = m * 2^exponent, 1 <= m < 2
-    return max(2.0 ** (exponent - PRECISION_BITS[dtype] + 1), TINY[dtype])
-
-
-def floats_between(a: float, b: float, dtype: str) -> int:
-    """How many ``dtype`` values lie between a and b (0 when equal)."""
-    import numpy
-
-    kind, width = (numpy.float32, numpy.int32) if dtype == "float32" else (numpy.float64,
-                                                                          numpy.int64)
-
-    def ordinal(x: float) -> int:
-        i = int(numpy.array(x, dtype=kind).view(width))
-        return i if i >= 0 else -(i & (2 ** (8 * numpy.dtype(width).itemsize - 1) - 1))
-
-    return abs(ordinal(a) - ordinal(b))
-
-
-def shrinks(exact: mpmath.mpf, got: float, got64: float | None, dtype: str) -> bool:
-    """True when the float64 recomputation removes the error as rounding would (2^-20 or more)."""
-    if dtype != "float32" or got64 is None or math.isnan(got64):
-        return False
-    err32, err64 = abs(mpmath.mpf(got) - exact), abs(mpmath.mpf(got64) - exact)
-    return err32 > 0 and err64 <= err32 * 2.0**-20
-
-
-def confirm(exact: mpmath.mpf, got: float, got64: float | None, dtype: str) -> str:
-    """The precision ladder's word on a failure: rounding shrinks in float64, an error does not."""
-    if dtype != "float32" or got64 is None:
-        return "no higher precision to confirm with (float64 is the top of the ladder)"
-    err32, err64 = abs(mpmath.mpf(got) - exact), abs(mpmath.mpf(got64) - exact)
-    if err32 == 0 or math.isnan(got64):
-        return ""
-    if err64 <= err32 * 2.0**-20:
-        shrink = "exactly" if err64 == 0 else f"by 2^{math.log2(float(err64 / err32)):.0f}"
-        return f"float64 error shrinks {shrink}: rounding beyond the bound, not an error"
-    return (f"confirmed by float64: its error {float(err64):.3g} does not shrink "
-            f"(float32 {float(err32):.3g}): a real error")
-
-
-def rounding_bounds(forward: Callable[..., Any], tensors: list[Any], n_params: int,
-                    grads: tuple[sympy.Expr, ...], points: list[Mapping[str, float]],
-                    reduction: str, dtype: str) -> Bounds:
+def rounding_bounds(
+    forward: Callable[..., Any],
+    tensors: list[Any],
+    n_params: int,
+    grads: tuple[sympy.Expr, ...],
+    points: list[Mapping[str, float]],
+    reduction: str,
+    dtype: str,
+) -> Bounds:
     """Bounds from the traced aten graph; the SymPy sweep where tracing is impossible."""
-    from . import tracebound
+    from gradcheck_cli.rounding import trace as tracebound
 
     wrt = list(range(len(tensors) - n_params, len(tensors)))
     try:
-        result = tracebound.rounding_bound(lambda *xs: forward(*xs)[1], tensors, wrt,
-                                           tensors[0].dtype)
-    except (tracebound.UnsupportedOp, tracebound.OutOfDomain, RuntimeError,
-            NotImplementedError) as exc:  # RuntimeError: make_fx cannot trace this torch code
+        result = tracebound.rounding_bound(
+            lambda *xs: forward(*xs)[1], tensors, wrt, tensors[0].dtype
+        )
+    except (
+        tracebound.UnsupportedOp,
+        tracebound.OutOfDomain,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:  # RuntimeError: make_fx cannot trace this torch code
         values = tuple(sympy_bound(g, points, reduction, dtype) for g in grads)
-        kind = {tracebound.UnsupportedOp: "unsupported aten op",
-                tracebound.OutOfDomain: "domain"}.get(type(exc), "not traceable")
+        kind = {
+            tracebound.UnsupportedOp: "unsupported aten op",
+            tracebound.OutOfDomain: "domain",
+        }.get(type(exc), "not traceable")
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         reason = detail if detail.startswith(kind) else f"{kind}: {detail}"
         return Bounds(values, "sympy", reason)
-    contributions = tuple(tuple((c.node, c.op, c.contribution) for c in per)
-                          for per in result.contributions)
+    contributions = tuple(
+        tuple((c.node, c.op, c.contribution) for c in per) for per in result.contributions
+    )
     return Bounds(result.bounds, "aten", "", contributions)
 
 
-def constant_term(sensitivities: tuple[tuple[Any, sympy.Expr], ...],
-                  points: list[Mapping[str, float]], reduction: str, dtype: str) -> float:
+def constant_term(
+    sensitivities: tuple[tuple[Any, sympy.Expr], ...],
+    points: list[Mapping[str, float]],
+    reduction: str,
+    dtype: str,
+) -> float:
     """First-order effect of the constants torch holds inexactly (pi, 0.1, 0.1+0.2-0.3):
     sum over constants of |d gradient / d constant| * |constant as held in dtype - exact|."""
     total = mpmath.mpf(0)
@@ -186,14 +115,15 @@ def constant_term(sensitivities: tuple[tuple[Any, sympy.Expr], ...],
 
 
 def ladder(forward: Callable[..., Any], tensors: list[Any], n_params: int) -> tuple[float, ...]:
-    from . import tracebound
+    from gradcheck_cli.rounding import trace as tracebound
 
     wrt = list(range(len(tensors) - n_params, len(tensors)))
     return tracebound.precision_ladder(lambda *xs: forward(*xs)[1], tensors, wrt)
 
 
-def sympy_bound(grad: sympy.Expr, samples: list[Mapping[str, float]], reduction: str,
-                dtype: str) -> float:
+def sympy_bound(
+    grad: sympy.Expr, samples: list[Mapping[str, float]], reduction: str, dtype: str
+) -> float:
     """First-order bound of evaluating the reduced SymPy gradient in ``dtype``."""
     u = UNIT_ROUNDOFF[dtype]
     with mpmath.workprec(96):

@@ -53,7 +53,7 @@ def _mse(z: Any, y: Any) -> Any:
 
 
 def _abs(x: Any) -> Any:
-    from .nnfunctions import Abs
+    from gradcheck_cli.exact.functions import Abs
 
     return Abs(x)
 
@@ -66,8 +66,7 @@ def _huber(z: Any, y: Any, delta: OptionValue) -> Any:
     import sympy
 
     d, delta = z - y, _number(delta)
-    return sympy.Piecewise((d**2 / 2, _abs(d) < delta),
-                           (delta * (_abs(d) - delta / 2), True))
+    return sympy.Piecewise((d**2 / 2, _abs(d) < delta), (delta * (_abs(d) - delta / 2), True))
 
 
 def _smooth_l1(z: Any, y: Any, beta: OptionValue) -> Any:
@@ -76,12 +75,11 @@ def _smooth_l1(z: Any, y: Any, beta: OptionValue) -> Any:
     d, beta = z - y, _number(beta)
     if beta == 0:  # torch: smooth_l1 with beta 0 is l1
         return _abs(d)
-    return sympy.Piecewise((d**2 / (2 * beta), _abs(d) < beta),
-                           (_abs(d) - beta / 2, True))
+    return sympy.Piecewise((d**2 / (2 * beta), _abs(d) < beta), (_abs(d) - beta / 2, True))
 
 
 def _bce(z: Any, y: Any) -> Any:
-    from .nnfunctions import bce
+    from gradcheck_cli.exact.functions import bce
 
     return bce(z, y)
 
@@ -89,13 +87,14 @@ def _bce(z: Any, y: Any) -> Any:
 def _bce_torch(z: Any, y: Any, reduction: str) -> Any:
     import torch.nn.functional as F  # noqa: N812
 
-    from .errors import EvaluationError
+    from gradcheck_cli.errors import EvaluationError
 
     if bool(((z < 0) | (z > 1) | z.isnan()).any()):
         raise EvaluationError(
             f"loss bce needs the model output z in [0, 1] (a probability), got "
             f"{[round(v, 6) for v in z.tolist()]}: wrap the model in sigmoid(...) or use "
-            "--loss bce_logits")
+            "--loss bce_logits"
+        )
     return F.binary_cross_entropy(z, y, reduction=reduction)
 
 
@@ -111,8 +110,9 @@ def _soft_margin(z: Any, y: Any) -> Any:
     return sympy.log(1 + sympy.exp(-y * z))
 
 
-def _poisson_nll(z: Any, y: Any, log_input: OptionValue, full: OptionValue,
-                 eps: OptionValue) -> Any:
+def _poisson_nll(
+    z: Any, y: Any, log_input: OptionValue, full: OptionValue, eps: OptionValue
+) -> Any:
     import sympy
 
     loss = sympy.exp(z) - y * z if log_input else z - y * sympy.log(z + _number(eps))
@@ -122,8 +122,7 @@ def _poisson_nll(z: Any, y: Any, log_input: OptionValue, full: OptionValue,
     return loss
 
 
-def _gaussian_nll(z: Any, y: Any, full: OptionValue, eps: OptionValue,
-                  var: OptionValue) -> Any:
+def _gaussian_nll(z: Any, y: Any, full: OptionValue, eps: OptionValue, var: OptionValue) -> Any:
     import sympy
 
     v = _number(max(float(var), float(eps)))  # torch clamps the variance at eps
@@ -131,51 +130,89 @@ def _gaussian_nll(z: Any, y: Any, full: OptionValue, eps: OptionValue,
     return loss + sympy.log(2 * sympy.pi) / 2 if full else loss
 
 
-def _gaussian_nll_torch(z: Any, y: Any, reduction: str, full: OptionValue, eps: OptionValue,
-                        var: OptionValue) -> Any:
+def _gaussian_nll_torch(
+    z: Any, y: Any, reduction: str, full: OptionValue, eps: OptionValue, var: OptionValue
+) -> Any:
     import torch
     import torch.nn.functional as F  # noqa: N812
 
     variance = torch.full_like(z, float(var))
-    return F.gaussian_nll_loss(z, y, variance, full=bool(full), eps=float(eps),
-                               reduction=reduction)
+    return F.gaussian_nll_loss(z, y, variance, full=bool(full), eps=float(eps), reduction=reduction)
 
 
 def _none_torch(z: Any, y: Any, reduction: str) -> Any:
     return z.mean() if reduction == "mean" else z.sum()
 
 
-_L1 = ("abs(z - y), torch.nn.functional.l1_loss; torch's derivative at z = y is 0")
+_L1 = "abs(z - y), torch.nn.functional.l1_loss; torch's derivative at z = y is 0"
 
 LOSSES: dict[str, LossSpec] = {
     spec.name: spec
     for spec in [
-        LossSpec("mse", True, _mse, _functional("mse_loss"),
-                 "(z - y)**2, torch.nn.functional.mse_loss"),
+        LossSpec(
+            "mse", True, _mse, _functional("mse_loss"), "(z - y)**2, torch.nn.functional.mse_loss"
+        ),
         LossSpec("l1", True, _l1, _functional("l1_loss"), _L1),
         LossSpec("mae", True, _l1, _functional("l1_loss"), "alias of l1: " + _L1),
-        LossSpec("huber", True, _huber, _functional("huber_loss"),
-                 "(z-y)**2/2 where |z-y| < delta, else delta*(|z-y| - delta/2)",
-                 {"delta": 1.0}),
-        LossSpec("smooth_l1", True, _smooth_l1, _functional("smooth_l1_loss"),
-                 "(z-y)**2/(2*beta) where |z-y| < beta, else |z-y| - beta/2 (l1 if beta = 0)",
-                 {"beta": 1.0}),
-        LossSpec("bce", True, _bce, _bce_torch,
-                 "-(y*log z + (1-y)*log(1-z)), logs clamped at -100 and torch's backward "
-                 "(z-y)/max(z(1-z), 1e-12); z must be in [0, 1], targets drawn as sigmoid(randn)",
-                 target="probability"),
-        LossSpec("bce_logits", True, _bce_logits, _functional("binary_cross_entropy_with_logits"),
-                 "log(1 + exp(z)) - y*z; targets drawn as sigmoid(randn)", target="probability"),
-        LossSpec("soft_margin", True, _soft_margin, _functional("soft_margin_loss"),
-                 "log(1 + exp(-y*z)); targets drawn as the sign (-1 or 1) of randn",
-                 target="sign"),
-        LossSpec("poisson_nll", True, _poisson_nll, _functional("poisson_nll_loss"),
-                 "exp(z) - y*z (log_input), else z - y*log(z + eps); full adds Stirling's term "
-                 "where y > 1", {"log_input": True, "full": False, "eps": 1e-8}),
-        LossSpec("gaussian_nll", True, _gaussian_nll, _gaussian_nll_torch,
-                 "(log v + (z-y)**2/v)/2 with a constant variance v = max(var, eps) "
-                 "(--var, default 1); full adds log(2*pi)/2",
-                 {"full": False, "eps": 1e-6, "var": 1.0}),
+        LossSpec(
+            "huber",
+            True,
+            _huber,
+            _functional("huber_loss"),
+            "(z-y)**2/2 where |z-y| < delta, else delta*(|z-y| - delta/2)",
+            {"delta": 1.0},
+        ),
+        LossSpec(
+            "smooth_l1",
+            True,
+            _smooth_l1,
+            _functional("smooth_l1_loss"),
+            "(z-y)**2/(2*beta) where |z-y| < beta, else |z-y| - beta/2 (l1 if beta = 0)",
+            {"beta": 1.0},
+        ),
+        LossSpec(
+            "bce",
+            True,
+            _bce,
+            _bce_torch,
+            "-(y*log z + (1-y)*log(1-z)), logs clamped at -100 and torch's backward "
+            "(z-y)/max(z(1-z), 1e-12); z must be in [0, 1], targets drawn as sigmoid(randn)",
+            target="probability",
+        ),
+        LossSpec(
+            "bce_logits",
+            True,
+            _bce_logits,
+            _functional("binary_cross_entropy_with_logits"),
+            "log(1 + exp(z)) - y*z; targets drawn as sigmoid(randn)",
+            target="probability",
+        ),
+        LossSpec(
+            "soft_margin",
+            True,
+            _soft_margin,
+            _functional("soft_margin_loss"),
+            "log(1 + exp(-y*z)); targets drawn as the sign (-1 or 1) of randn",
+            target="sign",
+        ),
+        LossSpec(
+            "poisson_nll",
+            True,
+            _poisson_nll,
+            _functional("poisson_nll_loss"),
+            "exp(z) - y*z (log_input), else z - y*log(z + eps); full adds Stirling's term "
+            "where y > 1",
+            {"log_input": True, "full": False, "eps": 1e-8},
+        ),
+        LossSpec(
+            "gaussian_nll",
+            True,
+            _gaussian_nll,
+            _gaussian_nll_torch,
+            "(log v + (z-y)**2/v)/2 with a constant variance v = max(var, eps) "
+            "(--var, default 1); full adds log(2*pi)/2",
+            {"full": False, "eps": 1e-6, "var": 1.0},
+        ),
         LossSpec("none", False, lambda z, y: z, _none_torch, "the model output itself (no target)"),
     ]
 }
@@ -185,44 +222,54 @@ _POSITIVE = {"delta": "> 0", "beta": ">= 0", "eps": "> 0", "var": "> 0"}
 
 def loss_spec(name: str, options: tuple[tuple[str, OptionValue], ...] = ()) -> LossSpec:
     """The loss ``name`` (or a custom loss expression) with ``options`` bound."""
-    from .errors import UnsupportedError
+    from gradcheck_cli.errors import UnsupportedError
 
     spec = LOSSES.get(name) or _custom(name)
     given = dict(options)
     for key, value in given.items():
         if key not in spec.defaults:
             takes = ", ".join(f"--{k.replace('_', '-')}" for k in spec.defaults) or "none"
-            raise UnsupportedError(f"--{key.replace('_', '-')} does not apply to loss "
-                                   f"'{spec.name}' (its options: {takes})")
+            raise UnsupportedError(
+                f"--{key.replace('_', '-')} does not apply to loss "
+                f"'{spec.name}' (its options: {takes})"
+            )
         bound = _POSITIVE.get(key)
         if bound and not (math.isfinite(value) and (value > 0 if bound == "> 0" else value >= 0)):
             raise UnsupportedError(f"--{key} must be {bound} and finite, got {value}")
     bound_options = {**spec.defaults, **given}
-    return replace(spec, formula=partial(spec.formula, **bound_options),
-                   torch=partial(spec.torch, **bound_options), defaults=bound_options)
+    return replace(
+        spec,
+        formula=partial(spec.formula, **bound_options),
+        torch=partial(spec.torch, **bound_options),
+        defaults=bound_options,
+    )
 
 
 def _custom(text: str) -> LossSpec:
     """A loss written as an expression in z and y, e.g. ``(z-y)**4``."""
-    from .errors import UnsupportedError
-    from .parse import parse
+    from gradcheck_cli.errors import UnsupportedError
+    from gradcheck_cli.expr.parse import parse
 
     if text.isidentifier() and text not in ("z", "y"):
         known = ", ".join(LOSSES)
-        raise UnsupportedError(f"unknown loss '{text}' (supported: {known}, or an expression "
-                               "in z and y such as '(z-y)**4')")
+        raise UnsupportedError(
+            f"unknown loss '{text}' (supported: {known}, or an expression "
+            "in z and y such as '(z-y)**4')"
+        )
     expr = parse(text)
     others = [s for s in expr.symbols if s not in ("z", "y")]
     if others or "z" not in expr.symbols:
-        raise UnsupportedError(f"a custom loss is an expression in z (the model) and y (the "
-                               f"target); '{text}' uses {', '.join(expr.symbols) or 'neither'}")
+        raise UnsupportedError(
+            f"a custom loss is an expression in z (the model) and y (the "
+            f"target); '{text}' uses {', '.join(expr.symbols) or 'neither'}"
+        )
 
     def formula(z: Any, y: Any) -> Any:
-        from .symbolic import to_sympy
+        from gradcheck_cli.exact.symbolic import to_sympy
 
         return to_sympy(expr, {"z": z, "y": y} if y is not None else {"z": z})
 
-    from .lowering import lower
+    from gradcheck_cli.torch_side import lower
 
     lowered = lower(expr)
 

@@ -52,8 +52,9 @@ def parse_seed_range(text: str) -> range:
     if start > stop:
         raise ValueError(f"invalid seed range {text!r}: start {start} is greater than end {stop}")
     if stop - start + 1 > MAX_SEEDS:
-        raise ValueError(f"invalid seed range {text!r}: {stop - start + 1} seeds "
-                         f"(at most {MAX_SEEDS})")
+        raise ValueError(
+            f"invalid seed range {text!r}: {stop - start + 1} seeds (at most {MAX_SEEDS})"
+        )
     return range(start, stop + 1)
 
 
@@ -64,8 +65,9 @@ def convert(key: str, rule: Key, value: Any) -> Any:
         return _convert_seeds(key, value)
     if kind == "names":
         if not isinstance(value, list | tuple) or not all(_is_name(v) for v in value):
-            raise BadValue(f"key {key!r} must be an array of names (identifiers), "
-                           f"got {_show(value)}")
+            raise BadValue(
+                f"key {key!r} must be an array of names (identifiers), got {_show(value)}"
+            )
         return tuple(value)
     if kind == "table":
         return _convert_table(key, value)
@@ -77,15 +79,19 @@ def convert(key: str, rule: Key, value: Any) -> Any:
         raise BadValue(f"key {key!r} must be an integer{_bounds(rule)}, got {_show(value)}")
     if kind == "number":
         if not _is_number(value):
-            raise BadValue(f"key {key!r} must be a finite number{_bounds(rule)}, "
-                           f"got {_show(value)}")
+            raise BadValue(
+                f"key {key!r} must be a finite number{_bounds(rule)}, got {_show(value)}"
+            )
         value = float(value)
     if rule.choices and value not in rule.choices:
         options = ", ".join(repr(c) for c in rule.choices)
-        raise BadValue(f"key {key!r} must be one of {options}, got {_show(value)}"
-                   f"{suggest(value, rule.choices)}")
+        raise BadValue(
+            f"key {key!r} must be one of {options}, got {_show(value)}"
+            f"{suggest(value, rule.choices)}"
+        )
     too_low = (rule.low is not None and value < rule.low) or (
-        rule.above is not None and value <= rule.above)
+        rule.above is not None and value <= rule.above
+    )
     if too_low:
         raise BadValue(f"key {key!r} is out of range: must be{_bounds(rule)}, got {_show(value)}")
     return value
@@ -100,8 +106,10 @@ def _convert_seeds(key: str, value: Any) -> tuple[int, ...]:
         except ValueError as exc:
             raise BadValue(f"key {key!r}: {exc}") from None
     if not isinstance(value, list | tuple) or not value or not all(_is_int(v) for v in value):
-        raise BadValue(f"key {key!r} must be a non-empty array of integers or an 'A..B' range "
-                   f"string, got {_show(value)}")
+        raise BadValue(
+            f"key {key!r} must be a non-empty array of integers or an 'A..B' range "
+            f"string, got {_show(value)}"
+        )
     if any(v < 0 for v in value):
         raise BadValue(f"key {key!r} is out of range: seeds must be >= 0, got {_show(value)}")
     if len(value) > MAX_SEEDS:
@@ -117,8 +125,9 @@ def _convert_table(key: str, value: Any) -> tuple[tuple[str, float], ...]:
         raise BadValue(f"key {key!r} must be a table of name = number, got {_show(value)}")
     bad = [f"{k} = {_show(v)}" for k, v in value.items() if not (_is_name(k) and _is_number(v))]
     if bad:
-        raise BadValue(f"key {key!r} must map names to finite numbers; bad entries: "
-                   + ", ".join(bad))
+        raise BadValue(
+            f"key {key!r} must map names to finite numbers; bad entries: " + ", ".join(bad)
+        )
     return tuple(sorted((k, float(v)) for k, v in value.items()))
 
 
@@ -127,8 +136,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_name(value: Any) -> bool:
@@ -142,10 +150,18 @@ def _bounds(rule: Key) -> str:
 
 
 def kind_of(value: Any) -> str:
-    names = {bool: "boolean", int: "integer", float: "float", str: "string",
-             list: "array", tuple: "array", dict: "table"}
-    return names.get(type(value), "date/time" if hasattr(value, "isoformat") else
-                     type(value).__name__)
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "float",
+        str: "string",
+        list: "array",
+        tuple: "array",
+        dict: "table",
+    }
+    return names.get(
+        type(value), "date/time" if hasattr(value, "isoformat") else type(value).__name__
+    )
 
 
 def _show(value: Any) -> str:

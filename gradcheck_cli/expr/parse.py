@@ -12,8 +12,8 @@ import ast
 import math
 from dataclasses import dataclass
 
-from .errors import ParseError, UnsupportedError
-from .functions import CONSTANTS, FUNCTIONS, check_arity, constant_argument
+from gradcheck_cli.errors import ParseError, UnsupportedError
+from gradcheck_cli.expr.catalog import CONSTANTS, FUNCTIONS, check_arity, constant_argument
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
@@ -78,8 +78,11 @@ def parse(text: str, reserved: frozenset[str] = frozenset()) -> Expr:
         raise UnsupportedError("expression is nested too deeply") from None
     _Validator(text, shift, reserved).check(tree, depth=0)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    names = [n for n in ast.walk(tree)
-             if isinstance(n, ast.Name) and n.id not in CONSTANTS and id(n) not in called]
+    names = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and n.id not in CONSTANTS and id(n) not in called
+    ]
     names.sort(key=lambda n: n.col_offset)
     symbols = tuple(dict.fromkeys(n.id for n in names))
     return Expr(text=text.strip(), tree=tree, symbols=symbols)
@@ -161,8 +164,12 @@ class _Validator:
             self.check(arg, depth + 1)
             argument = constant_argument(name, index)
             if argument and constant_value(arg) is None:
-                self.fail(UnsupportedError, f"'{name}': argument {index + 1} ({argument}) must be "
-                          f"a number, not '{ast.unparse(arg)}'", arg)
+                self.fail(
+                    UnsupportedError,
+                    f"'{name}': argument {index + 1} ({argument}) must be "
+                    f"a number, not '{ast.unparse(arg)}'",
+                    arg,
+                )
 
 
 def constant_value(node: ast.AST) -> float | None:
@@ -184,8 +191,12 @@ def constant_value(node: ast.AST) -> float | None:
                 raise OverflowError(f"exponent larger than {MAX_EXPONENT}")
             result = math.pow(left, right)
         else:
-            result = {ast.Add: left + right, ast.Sub: left - right, ast.Mult: left * right,
-                      ast.Div: left / right if right else None}[op]
+            result = {
+                ast.Add: left + right,
+                ast.Sub: left - right,
+                ast.Mult: left * right,
+                ast.Div: left / right if right else None,
+            }[op]
             if result is None:
                 raise ZeroDivisionError("division by zero")
         return result

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .casefile import CaseSpec, load_cases
-from .errors import GradcheckError
-from .problem import Options
-from .results import CheckResult
+from gradcheck_cli.batch.casefile import CaseSpec, load_cases
+from gradcheck_cli.errors import GradcheckError
+from gradcheck_cli.options import Options
+from gradcheck_cli.results import CheckResult
 
 __all__ = ["BatchResult", "CaseOutcome", "Runner", "check_file", "model_cases", "run_cases"]
 
@@ -53,8 +53,13 @@ class CaseOutcome:
     def to_dict(self) -> dict[str, Any]:
         head = {"case": self.case, "source": self.source, "line": self.line}
         if self.result is None:
-            return {**head, "status": "error", "model": self.model, "seed": self.seed,
-                    "error": self.error}
+            return {
+                **head,
+                "status": "error",
+                "model": self.model,
+                "seed": self.seed,
+                "error": self.error,
+            }
         return {**head, **self.result.to_dict()}
 
 
@@ -96,8 +101,9 @@ def spec_options(spec: CaseSpec) -> Options:
     for key in ("inputs", "params"):
         if values.get(key) == ():
             values.pop(key)
-    loss_options = tuple((k, getattr(spec, k)) for k in LOSS_OPTION_KEYS
-                         if getattr(spec, k, None) is not None)
+    loss_options = tuple(
+        (k, getattr(spec, k)) for k in LOSS_OPTION_KEYS if getattr(spec, k, None) is not None
+    )
     if loss_options:
         values["loss_options"] = loss_options
     if "expect" in values:  # hand values: the shortest repr keeps the decimals typed
@@ -117,7 +123,7 @@ class Runner:
         try:
             options = spec_options(spec)
             prepared = self._prepare(spec.model, options)
-            from . import core
+            from gradcheck_cli import pipeline as core
 
             result = core.run(prepared, options.seed)
         except GradcheckError as exc:
@@ -127,7 +133,7 @@ class Runner:
     def _prepare(self, model: str, options: Options) -> Any:
         key = (model, dataclasses.replace(options, seed=0))
         if key not in self._prepared:
-            from . import core
+            from gradcheck_cli import pipeline as core
 
             self.prepare_calls += 1
             try:
@@ -140,16 +146,29 @@ class Runner:
         return found
 
 
-def _outcome(index: int, spec: CaseSpec, result: CheckResult | None, error: str,
-             time_s: float) -> CaseOutcome:
-    return CaseOutcome(index=index, case=spec.name, source=spec.source, line=spec.line,
-                       seed=spec.seed, model=spec.model,
-                       status="error" if result is None else result.status,
-                       result=result, error=error, time_s=time_s, spec=spec)
+def _outcome(
+    index: int, spec: CaseSpec, result: CheckResult | None, error: str, time_s: float
+) -> CaseOutcome:
+    return CaseOutcome(
+        index=index,
+        case=spec.name,
+        source=spec.source,
+        line=spec.line,
+        seed=spec.seed,
+        model=spec.model,
+        status="error" if result is None else result.status,
+        result=result,
+        error=error,
+        time_s=time_s,
+        spec=spec,
+    )
 
 
-def run_cases(specs: Sequence[CaseSpec], workers: int = 1,
-              on_result: Callable[[CaseOutcome], None] | None = None) -> BatchResult:
+def run_cases(
+    specs: Sequence[CaseSpec],
+    workers: int = 1,
+    on_result: Callable[[CaseOutcome], None] | None = None,
+) -> BatchResult:
     """Run every case; ``on_result`` is called with each outcome, in input order, as soon as
     it and all the cases before it have finished."""
     if workers < 1:
@@ -197,7 +216,7 @@ def _chunks(items: list[tuple[int, CaseSpec]], workers: int) -> list[list[tuple[
         key = (spec.model, dataclasses.replace(spec, seed=0, name="", line=0))
         groups.setdefault(key, []).append((index, spec))
     share = max(1, math.ceil(len(items) / workers))
-    return [group[i:i + share] for group in groups.values() for i in range(0, len(group), share)]
+    return [group[i : i + share] for group in groups.values() for i in range(0, len(group), share)]
 
 
 def _run_pool(items: list[tuple[int, CaseSpec]], workers: int, emitter: _InOrder) -> None:
@@ -209,7 +228,9 @@ def _run_pool(items: list[tuple[int, CaseSpec]], workers: int, emitter: _InOrder
     # modules once (forkserver), or start afresh (spawn) where forkserver is missing
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["torch", "gradcheck_cli.symbolic", "gradcheck_cli.core"])
+        context.set_forkserver_preload(
+            ["torch", "gradcheck_cli.exact.symbolic", "gradcheck_cli.pipeline"]
+        )
     else:
         context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
@@ -223,8 +244,10 @@ def model_cases(model: str, defaults: Mapping[str, Any] | None = None) -> list[C
 
     ``defaults`` are validated as case-file keys (raises ``CaseFileError``)."""
     specs = load_cases(COMMAND_LINE, text="model", defaults=defaults, fmt="text")
-    return [dataclasses.replace(spec, model=model, name=model + spec.name.removeprefix("line 1"))
-            for spec in specs]
+    return [
+        dataclasses.replace(spec, model=model, name=model + spec.name.removeprefix("line 1"))
+        for spec in specs
+    ]
 
 
 def check_file(path: str | os.PathLike[str], *, workers: int = 1, **defaults: Any) -> BatchResult:

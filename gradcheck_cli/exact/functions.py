@@ -32,7 +32,7 @@ class _Real(sympy.Function):
         """Numeric value of a call on numbers (so that Max/Min can compare it)."""
         import mpmath
 
-        from .symbolic import MP_FUNCTIONS
+        from gradcheck_cli.exact.evaluate import MP_FUNCTIONS
 
         try:
             with mpmath.workprec(prec + 10):
@@ -97,8 +97,9 @@ class gelu(_Real):  # noqa: N801
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         x = self.args[0]
-        return ((1 + sympy.erf(x / sympy.sqrt(2))) / 2
-                + x * sympy.exp(-x**2 / 2) / sympy.sqrt(2 * sympy.pi))
+        return (1 + sympy.erf(x / sympy.sqrt(2))) / 2 + x * sympy.exp(-(x**2) / 2) / sympy.sqrt(
+            2 * sympy.pi
+        )
 
 
 class sigmoid(_Real):  # noqa: N801
@@ -146,11 +147,13 @@ class softplus(_Real):  # noqa: N801
             return sympy.S.Zero  # constants: only their rounding would flow through here
         return Piecewise((1, beta * x > threshold), (sigmoid(beta * x), True))
 
-    def _eval_rewrite_as_exp(self, x: sympy.Expr, *rest: sympy.Expr,
-                             **kwargs: object) -> sympy.Expr:
+    def _eval_rewrite_as_exp(
+        self, x: sympy.Expr, *rest: sympy.Expr, **kwargs: object
+    ) -> sympy.Expr:
         beta, threshold = self._arg(1, 1), self._arg(2, SOFTPLUS_THRESHOLD)
-        return Piecewise((x, beta * x > threshold), (sympy.log(1 + sympy.exp(beta * x)) / beta,
-                                                    True))
+        return Piecewise(
+            (x, beta * x > threshold), (sympy.log(1 + sympy.exp(beta * x)) / beta, True)
+        )
 
 
 class hardtanh(_Real):  # noqa: N801

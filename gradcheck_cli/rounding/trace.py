@@ -51,7 +51,7 @@ from typing import Any
 import torch
 from torch.fx.experimental.proxy_tensor import make_fx
 
-from gradcheck_cli._aten_exact import (
+from gradcheck_cli.rounding.aten_ops import (
     HANDLERS,
     UNIT,
     M,
@@ -63,8 +63,14 @@ from gradcheck_cli._aten_exact import (
     pick,
 )
 
-__all__ = ["BoundResult", "NodeContribution", "OutOfDomain", "UnsupportedOp",
-           "precision_ladder", "rounding_bound"]
+__all__ = [
+    "BoundResult",
+    "NodeContribution",
+    "OutOfDomain",
+    "UnsupportedOp",
+    "precision_ladder",
+    "rounding_bound",
+]
 
 
 @dataclass(frozen=True)
@@ -148,8 +154,9 @@ def _backprop(tape: Tape, i: int, a: list, adj: list) -> None:
         if aj == 0:
             continue
         try:
-            parts = partials(p.kind, [pick(x, j) for x in xs], p.val[j],
-                             pick(p.extra, j) if p.extra else None)
+            parts = partials(
+                p.kind, [pick(x, j) for x in xs], p.val[j], pick(p.extra, j) if p.extra else None
+            )
         except ZeroDivisionError as exc:
             raise OutOfDomain(f"{p.owner[0]}: {p.kind} not differentiable here") from exc
         for g, x, d in zip(p.args, xs, parts, strict=True):
@@ -194,8 +201,9 @@ def _bound_one(tape: Tape, out: int | None):
     sweeps = [_sweep(tape, out, j) for j in range(len(tape.prims[out].val))]
     worst = max(range(len(sweeps)), key=lambda j: sweeps[j][0])
     items = sweeps[worst][1].items()
-    contribs = sorted((NodeContribution(n, op, float(v)) for (n, op), v in items),
-                      key=lambda c: -c.contribution)
+    contribs = sorted(
+        (NodeContribution(n, op, float(v)) for (n, op), v in items), key=lambda c: -c.contribution
+    )
     elementwise = tuple(float(s[0]) for s in sweeps)
     return elementwise[worst], tuple(contribs), elementwise
 
@@ -222,8 +230,13 @@ def _flat(x) -> list:
     return [x]
 
 
-def rounding_bound(fn, inputs: list[torch.Tensor], wrt: list[int], dtype: torch.dtype,
-                   grad_outputs_exact: list | None = None) -> BoundResult:
+def rounding_bound(
+    fn,
+    inputs: list[torch.Tensor],
+    wrt: list[int],
+    dtype: torch.dtype,
+    grad_outputs_exact: list | None = None,
+) -> BoundResult:
     """First-order bound E1 on |autograd gradient - exact gradient| for each `wrt` input.
 
     `inputs` are 0-D/1-D tensors of `dtype` (float32/float64), their binary values are taken
@@ -238,8 +251,10 @@ def rounding_bound(fn, inputs: list[torch.Tensor], wrt: list[int], dtype: torch.
     tape = Tape(dtype)
     outs = _evaluate(_trace(fn, inputs, wrt), inputs, tape)
     results = [_bound_one(tape, o) for o in outs]
-    exact_mp = tuple(tuple(tape.prims[o].val) if o is not None
-                     else (M.zero,) * inputs[w].numel() for o, w in zip(outs, wrt, strict=True))
+    exact_mp = tuple(
+        tuple(tape.prims[o].val) if o is not None else (M.zero,) * inputs[w].numel()
+        for o, w in zip(outs, wrt, strict=True)
+    )
     gaps = None
     if grad_outputs_exact is not None:
         gaps = tuple(_gap(list(e), r) for e, r in zip(exact_mp, grad_outputs_exact, strict=True))
@@ -260,8 +275,9 @@ def precision_ladder(fn, inputs: list[torch.Tensor], wrt: list[int]) -> tuple[fl
     Returns the gradient components flattened in `wrt` order (one float per wrt entry for
     shape-(1,) inputs); unused inputs give zeros.
     """
-    xs = [t.detach().to(torch.float64).clone().requires_grad_(i in wrt)
-          for i, t in enumerate(inputs)]
+    xs = [
+        t.detach().to(torch.float64).clone().requires_grad_(i in wrt) for i, t in enumerate(inputs)
+    ]
     grads = torch.autograd.grad(fn(*xs), [xs[i] for i in wrt], allow_unused=True)
     out: list[float] = []
     for g, i in zip(grads, wrt, strict=True):

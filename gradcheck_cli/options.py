@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from .errors import RoleError, UnsupportedError
+from gradcheck_cli.errors import RoleError, UnsupportedError
 
 DTYPES = ("float32", "float64")
 MAX_SAMPLES = 100_000
@@ -35,13 +35,14 @@ class Options:
     strict: bool = False  # a kink (no derivative at the point) counts as a failure
 
     def __post_init__(self) -> None:
-        from .losses import REDUCTIONS
+        from gradcheck_cli.expr.losses import REDUCTIONS
 
         if self.dtype not in DTYPES:
             raise UnsupportedError(f"unknown dtype '{self.dtype}' (supported: {', '.join(DTYPES)})")
         if self.reduction not in REDUCTIONS:
             raise UnsupportedError(
-                f"unknown reduction '{self.reduction}' (supported: {', '.join(REDUCTIONS)})")
+                f"unknown reduction '{self.reduction}' (supported: {', '.join(REDUCTIONS)})"
+            )
         if not 1 <= self.samples <= MAX_SAMPLES:
             raise UnsupportedError(f"samples must be between 1 and {MAX_SAMPLES}")
         if self.seed < 0:
@@ -50,49 +51,7 @@ class Options:
             raise UnsupportedError("decimals must be between 0 and 30")
 
 
-@dataclass(frozen=True)
-class Roles:
-    inputs: tuple[str, ...]
-    target: str | None
-    params: tuple[str, ...]
-
-
-def assign_roles(symbols: tuple[str, ...], needs_target: bool, inputs: tuple[str, ...] | None,
-                 target: str | None, params: tuple[str, ...] | None) -> Roles:
-    """Decide which symbols are inputs, target and parameters (see the README)."""
-    for option, names in (("--inputs", inputs), ("--params", params)):
-        for name in names or ():
-            if name not in symbols:
-                raise RoleError(f"{option} names '{name}', which is not in the model "
-                                f"(symbols: {', '.join(symbols) or 'none'})")
-    if target is not None and not needs_target:
-        raise RoleError(f"--target '{target}' given, but this loss has no target")
-    target_name = (target or "y") if needs_target else None
-    if target_name is not None and target_name in symbols:
-        raise RoleError(f"the model uses the target symbol '{target_name}': the loss compares "
-                        "the model with the target, so name it otherwise (or use --target)")
-    overlap = set(inputs or ()) & set(params or ())
-    if overlap:
-        raise RoleError(f"'{sorted(overlap)[0]}' is named both in --inputs and in --params")
-    explicit_inputs = inputs is not None
-    if inputs is None:
-        inputs = ("x",) if "x" in symbols and "x" not in (params or ()) else ()
-    if params is None:
-        params = tuple(s for s in symbols if s not in inputs)
-        if not params and not needs_target and not explicit_inputs:
-            inputs, params = (), symbols
-    else:
-        inputs = inputs + tuple(s for s in symbols if s not in inputs and s not in params)
-    if not symbols:
-        raise RoleError("the model has no symbols: nothing to differentiate")
-    if not params:
-        raise RoleError("no parameters to differentiate: every symbol of the model is an input "
-                        f"({', '.join(inputs) or 'none'}); name some with --params")
-    return Roles(inputs=inputs, target=target_name, params=params)
-
-
-def _name_value_pairs(items: list[str] | tuple[str, ...], option: str
-                      ) -> dict[str, str]:
+def _name_value_pairs(items: list[str] | tuple[str, ...], option: str) -> dict[str, str]:
     """``["w=0.5", "x=2,b=1"]`` -> ``{"w": "0.5", "x": "2", "b": "1"}`` (texts as typed)."""
     pairs: dict[str, str] = {}
     for item in items:
@@ -117,22 +76,6 @@ def parse_at(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, float], ...
             raise RoleError(f"--at {name}: value must be finite, got '{text}'")
         pairs[name] = value
     return tuple(pairs.items())
-
-
-def check_expect(expect: tuple[tuple[str, str], ...], params: tuple[str, ...]) -> None:
-    for name, _ in expect:
-        if name not in params:
-            raise RoleError(f"--expect names '{name}', which is not a parameter "
-                            f"(parameters: {', '.join(params)})")
-
-
-def check_fixed(at: tuple[tuple[str, float], ...], symbols: tuple[str, ...],
-                target: str | None) -> None:
-    allowed = symbols + ((target,) if target else ())
-    for name, _ in at:
-        if name not in allowed:
-            raise RoleError(f"--at names '{name}', which is not in the model "
-                            f"(symbols: {', '.join(allowed)})")
 
 
 def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -35,8 +35,7 @@ class JUnitCase:
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
-            raise ValueError(f"JUnitCase outcome must be one of {OUTCOMES}, "
-                             f"got {self.outcome!r}")
+            raise ValueError(f"JUnitCase outcome must be one of {OUTCOMES}, got {self.outcome!r}")
 
 
 def xml_safe(text: object) -> str:
@@ -70,12 +69,18 @@ def build_junit(suite_name: str, cases: Sequence[JUnitCase], time_s: float) -> E
     """Build the <testsuites> element for ``cases`` (all text made XML-safe)."""
     counts = _counts(cases)
     root = ET.Element("testsuites", name=xml_safe(suite_name), time=_seconds(time_s), **counts)
-    suite = ET.SubElement(root, "testsuite", name=xml_safe(suite_name),
-                          time=_seconds(time_s), **counts)
+    suite = ET.SubElement(
+        root, "testsuite", name=xml_safe(suite_name), time=_seconds(time_s), **counts
+    )
     tags = {"failed": "failure", "error": "error", "skipped": "skipped"}
     for case in cases:
-        element = ET.SubElement(suite, "testcase", classname=xml_safe(case.classname),
-                                name=xml_safe(case.name), time=_seconds(case.time_s))
+        element = ET.SubElement(
+            suite,
+            "testcase",
+            classname=xml_safe(case.classname),
+            name=xml_safe(case.name),
+            time=_seconds(case.time_s),
+        )
         if case.outcome in tags:
             child = ET.SubElement(element, tags[case.outcome], message=xml_safe(case.message))
             child.text = xml_safe(case.text) if case.text else None
@@ -85,8 +90,9 @@ def build_junit(suite_name: str, cases: Sequence[JUnitCase], time_s: float) -> E
     return root
 
 
-def write_junit(path: str | os.PathLike[str], suite_name: str, cases: Sequence[JUnitCase],
-                time_s: float) -> None:
+def write_junit(
+    path: str | os.PathLike[str], suite_name: str, cases: Sequence[JUnitCase], time_s: float
+) -> None:
     """Write the report to ``path`` atomically: temp file in the same directory + os.replace.
 
     On any exception the temp file is removed and an existing file at ``path`` is untouched.
@@ -94,8 +100,9 @@ def write_junit(path: str | os.PathLike[str], suite_name: str, cases: Sequence[J
     tree = ET.ElementTree(build_junit(suite_name, cases, time_s))
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
-    fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
-                                dir=directory)
+    fd, temp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             tree.write(handle, encoding="utf-8", xml_declaration=True)

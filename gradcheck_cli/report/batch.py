@@ -9,8 +9,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .cases import BatchResult, CaseOutcome
-from .junit import JUnitCase
+from gradcheck_cli.batch.runner import BatchResult, CaseOutcome
+from gradcheck_cli.report.junit import JUnitCase
 
 _MD_ICON = {"pass": ":white_check_mark:", "fail": ":x:", "error": ":warning:"}
 
@@ -63,21 +63,29 @@ def _detail(outcome: CaseOutcome) -> str:
     bad = [g for g in grads if g.verdict != "pass"]
     if not bad:
         return f"{len(grads)} of {len(grads)} gradients agree"
-    return "; ".join(f"{g.param}: {g.verdict}, abs error {g.abs_error:.3g} > tolerance "
-                     f"{g.tolerance:.3g}" if g.verdict == "fail" else f"{g.param}: {g.verdict}"
-                     for g in bad)
+    return "; ".join(
+        f"{g.param}: {g.verdict}, abs error {g.abs_error:.3g} > tolerance {g.tolerance:.3g}"
+        if g.verdict == "fail"
+        else f"{g.param}: {g.verdict}"
+        for g in bad
+    )
 
 
 def markdown(batch: BatchResult) -> str:
     """A summary table fit for a pull-request comment or ``$GITHUB_STEP_SUMMARY``."""
-    lines = [f"### gradcheck: {count_line(batch.summary())}", "",
-             "| status | case | model | loss | dtype | seed | detail |",
-             "| --- | --- | --- | --- | --- | ---: | --- |"]
+    lines = [
+        f"### gradcheck: {count_line(batch.summary())}",
+        "",
+        "| status | case | model | loss | dtype | seed | detail |",
+        "| --- | --- | --- | --- | --- | ---: | --- |",
+    ]
     for o in batch.outcomes:
         icon = _MD_ICON.get(o.status, ":grey_question:")
-        lines.append(f"| {icon} {o.status} | {_cell(o.case)} | {_code(o.model)} | "
-                     f"{_cell(o.spec.loss)} | {o.spec.dtype} | {o.seed} | "
-                     f"{_cell(_detail(o))} |")
+        lines.append(
+            f"| {icon} {o.status} | {_cell(o.case)} | {_code(o.model)} | "
+            f"{_cell(o.spec.loss)} | {o.spec.dtype} | {o.seed} | "
+            f"{_cell(_detail(o))} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -90,10 +98,20 @@ def junit_cases(batch: BatchResult) -> list[JUnitCase]:
         elif o.ok:
             outcome, message, text = "passed", "", ""
         else:
-            from . import report  # rich: only when there is a table to draw
+            from gradcheck_cli.report import (
+                console as report,  # rich: only when there is a table to draw
+            )
 
             outcome, message = "failed", _detail(o)
             text = report.plain_text(report.render(o.result))
-        cases.append(JUnitCase(classname=o.source, name=o.case, time_s=o.time_s,
-                               outcome=outcome, message=message, text=text))
+        cases.append(
+            JUnitCase(
+                classname=o.source,
+                name=o.case,
+                time_s=o.time_s,
+                outcome=outcome,
+                message=message,
+                text=text,
+            )
+        )
     return cases

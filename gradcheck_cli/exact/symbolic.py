@@ -1,0 +1,106 @@
+"""Exact side: the SymPy expression of a model, its gradients, and exact evaluation in mpmath.
+
+Symbols are declared real (otherwise ``diff(Abs(x))`` carries re/im terms and SymPy slows down
+by factors). Numbers typed by the user become exact rationals (``0.1`` is 1/10), so the exact
+reference is the mathematics the user wrote, evaluated at the exact binary values of the inputs.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from gradcheck_cli.expr.catalog import FUNCTIONS
+from gradcheck_cli.expr.parse import Expr
+
+
+def to_sympy(expr: Expr, bindings: Mapping[str, sympy.Expr] | None = None) -> sympy.Expr:
+    """Build the SymPy expression of a validated tree; ``bindings`` replace names."""
+    bindings = bindings or {}
+    return _build(expr.tree, bindings)
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A constant sub-expression that torch cannot hold exactly (pi, 0.1, 0.1+0.2-0.3)."""
+
+    name: str  # the symbol standing for it (``_c0``: user names cannot start with _)
+    exact: sympy.Expr  # its mathematical value
+    computed: float  # the double Python computes for it (torch then rounds it to the dtype)
+
+
+def to_sympy_with_constants(expr: Expr) -> tuple[sympy.Expr, tuple[Constant, ...]]:
+    """The model with every inexact constant sub-expression replaced by a symbol.
+
+    Differentiating through those symbols tells how much the rounding of each constant moves a
+    gradient: a term of the rounding-error bound that the traced torch graph cannot see (its
+    constants are already doubles)."""
+    from gradcheck_cli.expr.parse import constant_value
+
+    found: list[Constant] = []
+
+    def replace(node: ast.AST, may_symbolize: bool) -> sympy.Expr:
+        value = constant_value(node) if may_symbolize else None
+        if value is not None and not (
+            isinstance(node, ast.Constant) and isinstance(node.value, int)
+        ):
+            exact = _build(node, {})
+            if exact != sympy.Rational(value):  # its double is not exact
+                found.append(Constant(f"_c{len(found)}", exact, value))
+                return symbol(found[-1].name)
+            return exact
+        if isinstance(node, ast.UnaryOp):
+            operand = replace(node.operand, True)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            return _BINARY[type(node.op)](replace(node.left, True), replace(node.right, True))
+        if isinstance(node, ast.Call):
+            spec = FUNCTIONS[node.func.id]
+            args = [replace(arg, i == 0 or not spec.constants) for i, arg in enumerate(node.args)]
+            return spec.sympy(*args)
+        return _build(node, {})
+
+    return replace(expr.tree, True), tuple(found)
+
+
+def symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)
+
+
+def _build(node: ast.AST, bindings: Mapping[str, sympy.Expr]) -> sympy.Expr:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, int):
+            return sympy.Integer(node.value)
+        return sympy.Rational(repr(node.value))
+    if isinstance(node, ast.Name):
+        if node.id in bindings:
+            return bindings[node.id]
+        return {"pi": sympy.pi, "E": sympy.E}.get(node.id) or symbol(node.id)
+    if isinstance(node, ast.UnaryOp):
+        operand = _build(node.operand, bindings)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left, right = _build(node.left, bindings), _build(node.right, bindings)
+        return _BINARY[type(node.op)](left, right)
+    if isinstance(node, ast.Call):
+        args = [_build(arg, bindings) for arg in node.args]
+        return FUNCTIONS[node.func.id].sympy(*args)
+    raise TypeError(f"unvalidated node {type(node).__name__}")  # parse.py refuses these
+
+
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+
+
+def gradients(expr: sympy.Expr, params: tuple[str, ...]) -> tuple[sympy.Expr, ...]:
+    """The exact partial derivative of ``expr`` with respect to each parameter."""
+    return tuple(sympy.diff(expr, symbol(name)) for name in params)

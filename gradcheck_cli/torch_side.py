@@ -1,0 +1,189 @@
+"""The torch side: the expression lowered to torch, seeded draws, and autograd's run.
+
+Lowering is gradcheck's own, not ``sympy.lambdify``: each call lowers to torch's own function for
+that name (``relu`` -> ``torch.relu``), so torch's real backward formulas are what gets verified;
+arithmetic is exactly what the user typed, in the order typed. ``overrides`` maps a function name
+to a user implementation (for example a custom ``torch.autograd.Function``).
+
+Seeding follows the autograd tutorial: inputs then the target come from a generator seeded with
+``10*seed``, parameters from one seeded with ``seed``; each symbol is one ``randn`` of its shape,
+in order of first appearance. A local ``torch.Generator`` leaves torch's global RNG untouched.
+Values are Python floats, which hold float32 and float64 values exactly.
+
+torch itself is imported inside the functions that need it, so that building a problem's
+description stays light.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gradcheck_cli.expr.catalog import CONSTANTS, FUNCTIONS
+from gradcheck_cli.expr.parse import Expr
+from gradcheck_cli.roles import Roles
+
+Lowered = Callable[[Mapping[str, Any]], Any]
+
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+
+
+def lower(expr: Expr, overrides: Mapping[str, Callable[..., Any]] | None = None) -> Lowered:
+    """Compile ``expr`` once into a function of an environment (name -> tensor or number)."""
+    return _compile(expr.tree, dict(overrides or {}))
+
+
+def _compile(node: ast.AST, overrides: dict[str, Callable[..., Any]]) -> Lowered:
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return lambda env: value
+    if isinstance(node, ast.Name):
+        name = node.id
+        if name in CONSTANTS:
+            constant = CONSTANTS[name]
+            return lambda env: constant
+        return lambda env: env[name]
+    if isinstance(node, ast.UnaryOp):
+        operand = _compile(node.operand, overrides)
+        if isinstance(node.op, ast.USub):
+            return lambda env: -operand(env)
+        return operand
+    if isinstance(node, ast.BinOp):
+        left, right = _compile(node.left, overrides), _compile(node.right, overrides)
+        op = _BINARY[type(node.op)]
+        return lambda env: op(left(env), right(env))
+    if isinstance(node, ast.Call):
+        return _compile_call(node, overrides)
+    raise TypeError(f"unvalidated node {type(node).__name__}")  # parse.py refuses these
+
+
+def _compile_call(node: ast.Call, overrides: dict[str, Callable[..., Any]]) -> Lowered:
+    name = node.func.id
+    function = overrides.get(name, FUNCTIONS[name].torch)
+    args = [_compile(arg, overrides) for arg in node.args]
+
+    def call(env: Mapping[str, Any]) -> Any:
+        values = [arg(env) for arg in args]
+        if values and not any(_is_tensor(v) for v in values):
+            import torch
+
+            values[0] = torch.as_tensor(values[0], dtype=env["__dtype__"])
+        return function(*values)
+
+    return call
+
+
+def _is_tensor(value: Any) -> bool:
+    return hasattr(value, "requires_grad")
+
+
+def draw(
+    roles: Roles, seed: int, samples: int, dtype: str, fixed: Mapping[str, float] | None = None
+) -> dict[str, tuple[float, ...]]:
+    """Name -> values (``samples`` of them for inputs and target, one for parameters)."""
+    import torch
+
+    torch_dtype = getattr(torch, dtype)
+    values: dict[str, tuple[float, ...]] = {}
+    data = torch.Generator().manual_seed(10 * seed)
+    for name in roles.inputs + ((roles.target,) if roles.target else ()):
+        values[name] = tuple(torch.randn(samples, generator=data, dtype=torch_dtype).tolist())
+    weights = torch.Generator().manual_seed(seed)
+    for name in roles.params:
+        values[name] = tuple(torch.randn(1, generator=weights, dtype=torch_dtype).tolist())
+    for name, value in (fixed or {}).items():
+        rounded = torch.tensor(value, dtype=torch_dtype).item()
+        values[name] = (rounded,) * len(values[name])
+    return values
+
+
+@dataclass(frozen=True)
+class AutogradRun:
+    z: tuple[float, ...]
+    loss: float
+    grads: tuple[float | None, ...]  # None where autograd gave no gradient (unused parameter)
+
+
+def build_inputs(roles: Roles, values: Mapping[str, tuple[float, ...]], dtype: str) -> list[Any]:
+    """Tensors in the order inputs, target, params; parameters require grad."""
+    import torch
+
+    torch_dtype = getattr(torch, dtype)
+    names = roles.inputs + ((roles.target,) if roles.target else ()) + roles.params
+    return [
+        torch.tensor(values[n], dtype=torch_dtype, requires_grad=n in roles.params) for n in names
+    ]
+
+
+def loss_function(
+    model: Callable[[Mapping[str, Any]], Any],
+    loss: Callable[..., Any],
+    roles: Roles,
+    reduction: str,
+    samples: int,
+) -> Callable[..., Any]:
+    """A function of tensors (inputs, target, params) returning (z, loss)."""
+    names = roles.inputs + ((roles.target,) if roles.target else ()) + roles.params
+
+    def forward(*tensors: Any) -> tuple[Any, Any]:
+        import torch
+
+        env = dict(zip(names, tensors, strict=True))
+        env["__dtype__"] = tensors[0].dtype
+        z = model(env)
+        if not isinstance(z, torch.Tensor):
+            z = torch.tensor(z, dtype=tensors[0].dtype)
+        z = torch.broadcast_to(z, (samples,))
+        target = env[roles.target] if roles.target else None
+        return z, loss(z, target, reduction)
+
+    return forward
+
+
+def run(forward: Callable[..., Any], tensors: list[Any], n_params: int) -> AutogradRun:
+    import torch
+
+    z, loss = forward(*tensors)
+    params = tensors[len(tensors) - n_params :]
+    if loss.requires_grad:
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+    else:
+        grads = (None,) * n_params
+    return AutogradRun(
+        z=tuple(z.detach().tolist()),
+        loss=float(loss.detach()),
+        grads=tuple(None if g is None else float(g.sum()) for g in grads),
+    )
+
+
+def nan_source(tree: ast.expr, names: tuple[str, ...], tensors: list[Any], n_params: int) -> str:
+    """The innermost sub-expression of the model whose value or backward is not finite."""
+    import torch
+
+    from gradcheck_cli.expr.parse import Expr
+    from gradcheck_cli.torch_side import lower
+
+    env: dict[str, Any] = dict(zip(names, tensors, strict=True))
+    env["__dtype__"] = tensors[0].dtype
+    params = tensors[len(tensors) - n_params :]
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Call | ast.BinOp | ast.UnaryOp)]
+    nodes.reverse()  # breadth-first reversed: every node comes after all deeper ones
+    values = [lower(Expr(ast.unparse(n), n, ()))(env) for n in nodes]
+    for node, value in zip(nodes, values, strict=True):
+        if isinstance(value, torch.Tensor) and not bool(torch.isfinite(value).all()):
+            return f"'{ast.unparse(node)}' is {value.tolist()} in the forward pass"
+    for node, value in zip(nodes, values, strict=True):
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            grads = torch.autograd.grad(value.sum(), params, allow_unused=True)
+            if any(g is not None and not bool(torch.isfinite(g).all()) for g in grads):
+                return f"the backward of '{ast.unparse(node)}' is not finite"
+    return "the model's forward and backward are finite: the NaN comes from the loss"
