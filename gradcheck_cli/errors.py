@@ -50,3 +50,27 @@ class EvaluationError(GradcheckError):
     """The model cannot be evaluated at the requested point."""
 
     exit_code = ExitCode.FAILED
+
+
+class RoundingAnalysisError(GradcheckError):
+    """The traced graph cannot be bounded exactly; the caller falls back (never shown alone)."""
+
+    exit_code = ExitCode.FAILED
+
+
+class UnsupportedOp(RoundingAnalysisError):
+    """An aten op (or tensor shape / dtype) the exact graph evaluator does not know."""
+
+    def __init__(self, op_name: str):
+        super().__init__(f"unsupported aten op: {op_name}")
+        self.op_name = op_name
+
+
+class OutOfDomain(RoundingAnalysisError):
+    """An exact intermediate of the graph is undefined or not real (log(-1), 1/0, ...)."""
+
+
+class Ambiguous(GradcheckError):
+    """An interval straddles a branch point (a sign test, a domain edge): undecidable there.
+
+    A signal inside the exact evaluator, caught by its callers, which fall back to points."""

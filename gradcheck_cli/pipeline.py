@@ -7,12 +7,14 @@ Batch runs prepare each distinct model once and run it for many seeds.
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from gradcheck_cli.errors import EvaluationError, RoleError
+from gradcheck_cli.expr.catalog import CONSTANTS
 from gradcheck_cli.expr.losses import draw_targets, loss_spec
 from gradcheck_cli.expr.parse import Expr, parse
 from gradcheck_cli.options import Options, decimals_typed
@@ -33,6 +35,7 @@ class Prepared:
     forward: Callable[..., Any]
     loss: Any = None  # the bound LossSpec
     constants: Any = ()  # per gradient: (symbolic.Constant, d gradient / d constant) pairs
+    autograd: Any = None  # torch_side.Autograd: the traced graph, cached across seeds
 
 
 def prepare(
@@ -55,16 +58,20 @@ def prepare(
     forward = torch_side.loss_function(
         torch_side.lower(expr, lowerings), spec.torch, roles, options.reduction, options.samples
     )
+    constants = _constant_sensitivities(expr, spec, y, roles.params) if _inexact(expr) else ()
+    autograd = torch_side.Autograd(forward, len(roles.params), cache=not lowerings)
     return Prepared(
-        expr,
-        options,
-        roles,
-        loss_expr,
-        z_expr,
-        grads,
-        forward,
-        spec,
-        _constant_sensitivities(expr, spec, y, roles.params),
+        expr, options, roles, loss_expr, z_expr, grads, forward, spec, constants, autograd
+    )
+
+
+def _inexact(expr: Expr) -> bool:
+    """Whether the model may hold a constant torch cannot represent exactly (0.1, pi, 1/3)."""
+    return any(
+        (isinstance(node, ast.Constant) and not isinstance(node.value, int))
+        or (isinstance(node, ast.Name) and node.id in CONSTANTS)
+        or isinstance(node, ast.Div | ast.Pow)
+        for node in ast.walk(expr.tree)
     )
 
 
@@ -82,112 +89,46 @@ def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ..
     )
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One point, built once: the values both the exact side and the torch side read."""
+
+    values: tuple[tuple[str, tuple[float, ...]], ...]  # name -> one value per sample
+    points: tuple[dict[str, float], ...]  # per sample: name -> value (exact binary floats)
+    tensors: tuple[Any, ...]  # inputs, target, params (params require grad)
+
+
+def sample(prepared: Prepared, options: Options) -> Sample:
+    """Seeded draws (with the values fixed by ``--at``), as floats and as tensors."""
+    from gradcheck_cli import torch_side
+
+    roles, dtype = prepared.roles, options.dtype
+    values = torch_side.draw(roles, options.seed, options.samples, dtype, dict(options.at))
+    if roles.target and roles.target not in dict(options.at):
+        values[roles.target] = draw_targets(prepared.loss, values[roles.target], dtype)
+    for name, items in values.items():
+        if not all(math.isfinite(v) for v in items):
+            raise RoleError(f"value of '{name}' overflows {dtype}")
+    points = tuple(
+        {name: v[min(i, len(v) - 1)] for name, v in values.items()} for i in range(options.samples)
+    )
+    tensors = torch_side.build_inputs(roles, values, dtype)
+    return Sample(tuple(values.items()), points, tuple(tensors))
+
+
 def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     """Evaluate a prepared problem at ``seed`` (default: the options' seed)."""
-    from gradcheck_cli import torch_side
-    from gradcheck_cli import verdict as verdict_mod
-    from gradcheck_cli.exact import evaluate, kinks
-    from gradcheck_cli.rounding import bounds as analysis
+    from gradcheck_cli import verdict
+    from gradcheck_cli.exact import kinks
 
     options = prepared.options if seed is None else replace(prepared.options, seed=seed)
+    point = sample(prepared, options)
+    got, traced, reason = prepared.autograd.run(list(point.tensors))
+    loss_exact, loss_problem = _exact(prepared.loss_expr, point.points, options)
+    step = _Gradients(prepared, options, point, got, traced, reason)
+    gradients = tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params)))
+    status = verdict.overall((g.verdict for g in gradients), (g.expect for g in gradients))
     roles = prepared.roles
-    values = torch_side.draw(roles, options.seed, options.samples, options.dtype, dict(options.at))
-    if roles.target and roles.target not in dict(options.at):
-        values[roles.target] = draw_targets(prepared.loss, values[roles.target], options.dtype)
-    _check_finite(values, options.dtype)
-    tensors = torch_side.build_inputs(roles, values, options.dtype)
-    got = torch_side.run(prepared.forward, tensors, len(roles.params))
-    points = [
-        {name: v[min(i, len(v) - 1)] for name, v in values.items()} for i in range(options.samples)
-    ]
-    z_exact = tuple(kinks.exact_or_nan(prepared.z_expr, p) for p in points)
-    try:
-        loss_exact = evaluate.exact_reduced(
-            prepared.loss_expr, points, options.reduction, options.dtype
-        ).value
-    except EvaluationError:
-        loss_exact = math.nan
-    names = roles.inputs + ((roles.target,) if roles.target else ()) + roles.params
-    bounds: analysis.Bounds | None = None
-    gradients = []
-    ladder: tuple[float, ...] | None = None
-    for i, (name, grad) in enumerate(zip(roles.params, prepared.grads, strict=True)):
-        got_grad = got.grads[i]
-        problem = kinks.undefined((prepared.loss_expr, grad), points)
-        if problem:
-            gradients.append(kinks.undefined_result(name, str(grad), got_grad, problem))
-            continue
-        if bounds is None:
-            bounds = analysis.rounding_bounds(
-                prepared.forward,
-                tensors,
-                len(roles.params),
-                prepared.grads,
-                points,
-                options.reduction,
-                options.dtype,
-            )
-        exact = evaluate.exact_reduced(grad, points, options.reduction, options.dtype)
-        bound = bounds.values[i]
-        if prepared.constants:
-            bound += analysis.constant_term(
-                prepared.constants[i], points, options.reduction, options.dtype
-            )
-        verdict = verdict_mod.judge(exact.value, got_grad, bound, options.dtype)
-        notes = [verdict.note, bounds.reason and f"bound from the SymPy gradient ({bounds.reason})"]
-        if verdict.verdict == "fail" and got_grad is not None and not math.isnan(got_grad):
-            if ladder is None:
-                ladder = analysis.ladder(prepared.forward, tensors, len(roles.params))
-            notes.append(verdict_mod.confirm(exact.value, got_grad, ladder[i], options.dtype))
-            if bounds.method == "sympy" and verdict_mod.shrinks(
-                exact.value, got_grad, ladder[i], options.dtype
-            ):
-                verdict = replace(verdict, verdict="pass")  # the fallback bound is not rigorous
-                notes[-1] = (
-                    "passes on the precision ladder: "
-                    + notes[-1]
-                    + " (the SymPy fallback bound cannot see cancelled terms)"
-                )
-        if not exact.certified:
-            notes.append(
-                "exact value not certified by interval arithmetic"
-                + (" (precision cap hit)" if exact.capped else "")
-            )
-        hand_env, hand = _hand(name, grad, points, options, exact.value)
-        result = GradientResult(
-            param=name,
-            formula=str(grad),
-            exact=float(exact.value),
-            autograd=got_grad,
-            abs_error=verdict.abs_error,
-            rel_error=verdict.rel_error,
-            ulps=verdict.ulps,
-            bits=verdict.bits,
-            bound=verdict.bound,
-            kappa=verdict.kappa,
-            tolerance=verdict.tolerance,
-            verdict=verdict.verdict,
-            ill_conditioned=verdict.ill_conditioned,
-            exact_certified=exact.certified,
-            bound_method=bounds.method,
-            note="; ".join(n for n in notes if n),
-            contributions=bounds.contributions[i][:8] if bounds.contributions else (),
-            envelope=hand_env,
-            expect=hand,
-        )
-        gradients.append(
-            kinks.review(
-                result,
-                prepared.loss_expr,
-                grad,
-                points,
-                options.reduction,
-                options.dtype,
-                lambda: torch_side.nan_source(
-                    prepared.expr.tree, names, tensors, len(roles.params)
-                ),
-            )
-        )
     return CheckResult(
         model=prepared.expr.text,
         loss=options.loss,
@@ -198,13 +139,171 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         inputs=roles.inputs,
         target=roles.target,
         params=roles.params,
-        values=tuple(values.items()),
-        z_exact=tuple(float(v) for v in z_exact),
+        values=point.values,
+        z_exact=tuple(float(kinks.exact_or_nan(prepared.z_expr, p)) for p in point.points),
         z_autograd=got.z,
-        loss_exact=float(loss_exact),
+        loss_exact=math.nan if loss_exact is None else float(loss_exact.value),
         loss_autograd=got.loss,
-        gradients=tuple(gradients),
+        gradients=gradients,
+        status=str(status),
+        ok=verdict.success(status, options.strict),
         strict=options.strict,
+    )
+
+
+def _exact(expr: Any, points: tuple[dict[str, float], ...], options: Options) -> tuple[Any, str]:
+    """The exact value reduced over the samples, or None and why it does not exist."""
+    from gradcheck_cli.exact import evaluate
+
+    try:
+        value = evaluate.exact_reduced(expr, list(points), options.reduction, options.dtype)
+    except EvaluationError as exc:
+        return None, f"{exc.message}: try another point (--at) or seed (--seed)"
+    if not mpmath_isfinite(value.value):
+        return None, f"'{expr}' is infinite here: try another point (--at) or seed (--seed)"
+    return value, ""
+
+
+def mpmath_isfinite(value: Any) -> bool:
+    import mpmath
+
+    return bool(mpmath.isfinite(value))
+
+
+class _Gradients:
+    """The gradients of one run: facts gathered once (the bound over every parameter, the
+    precision ladder), each gradient's facts handed to ``verdict.decide``."""
+
+    def __init__(
+        self,
+        prepared: Prepared,
+        options: Options,
+        point: Sample,
+        got: Any,
+        traced: Any,
+        reason: str,
+    ) -> None:
+        self.prepared, self.options, self.point, self.got = prepared, options, point, got
+        self.traced, self.reason = traced, reason
+        self._bounds: Any = None
+        self._ladder: tuple[float, ...] | None = None
+
+    def bounds(self) -> Any:
+        from gradcheck_cli.rounding import bounds
+
+        if self._bounds is None:
+            p, o = self.prepared, self.options
+            self._bounds = bounds.rounding_bounds(
+                self.traced,
+                list(self.point.tensors),
+                p.grads,
+                list(self.point.points),
+                o.reduction,
+                o.dtype,
+                self.reason,
+            )
+        return self._bounds
+
+    def ladder(self, i: int) -> float | None:
+        from gradcheck_cli.rounding import bounds
+
+        if self._ladder is None:
+            n = len(self.prepared.roles.params)
+            self._ladder = bounds.ladder(self.prepared.forward, list(self.point.tensors), n)
+        return self._ladder[i]
+
+    def nan_source(self) -> str:
+        from gradcheck_cli import torch_side
+
+        roles = self.prepared.roles
+        names = roles.inputs + ((roles.target,) if roles.target else ()) + roles.params
+        return torch_side.nan_source(
+            self.prepared.expr.tree, names, list(self.point.tensors), len(roles.params)
+        )
+
+    def result(self, i: int, loss_problem: str) -> GradientResult:
+        from gradcheck_cli import verdict
+        from gradcheck_cli.exact import kinks
+        from gradcheck_cli.rounding import bounds as rounding
+
+        p, o, points = self.prepared, self.options, list(self.point.points)
+        name, grad, got = p.roles.params[i], p.grads[i], self.got.grads[i]
+        exact, problem = (
+            (None, loss_problem) if loss_problem else _exact(grad, self.point.points, o)
+        )
+        if exact is None:
+            return _result(name, grad, got, verdict.undefined(problem), None, "none")
+        bounds = self.bounds()
+        bound = bounds.values[i]
+        if p.constants:
+            bound += rounding.constant_term(p.constants[i], points, o.reduction, o.dtype)
+        notes = (
+            bounds.reason and f"bound from the SymPy gradient ({bounds.reason})",
+            ""
+            if exact.certified
+            else "exact value not certified by interval arithmetic"
+            + (" (precision cap hit)" if exact.capped else ""),
+        )
+        facts = verdict.Facts(
+            exact.value,
+            got,
+            bound,
+            o.dtype,
+            rigorous=bounds.method == "aten",
+            notes=notes,
+            ladder=lambda: self.ladder(i),
+            kinks=lambda: kinks.kink_facts(p.loss_expr, grad, points, name, o.reduction, o.dtype),
+            nan_source=self.nan_source,
+        )
+        envelope, hand = _hand(name, grad, points, o, exact.value)
+        contributions = bounds.contributions[i][:8] if bounds.contributions else ()
+        return _result(
+            name,
+            grad,
+            got,
+            verdict.decide(facts),
+            exact,
+            bounds.method,
+            contributions,
+            envelope,
+            hand,
+        )
+
+
+def _result(
+    name: str,
+    grad: Any,
+    got: float | None,
+    decision: Any,
+    exact: Any,
+    method: str,
+    contributions: Any = (),
+    envelope: Any = None,
+    hand: Any = None,
+) -> GradientResult:
+    return GradientResult(
+        param=name,
+        formula=str(grad),
+        exact=math.nan if exact is None else float(exact.value),
+        autograd=got,
+        abs_error=decision.abs_error,
+        rel_error=decision.rel_error,
+        ulps=decision.ulps,
+        bits=decision.bits,
+        bound=decision.bound,
+        kappa=decision.kappa,
+        tolerance=decision.tolerance,
+        verdict=decision.verdict,
+        ill_conditioned=decision.ill_conditioned,
+        exact_certified=exact is None or exact.certified,
+        bound_method=method,
+        note=decision.reason,
+        contributions=contributions,
+        envelope=envelope,
+        expect=hand,
+        left=decision.left,
+        right=decision.right,
+        convention=decision.convention,
     )
 
 
@@ -240,10 +339,6 @@ def _hand(
     env = handcalc.envelope(
         grad, points, options.reduction, decimals, typed if typed is not None else decimals, center
     )
-    return env, (handcalc.classify(name, texts[name], env) if name in texts else None)
+    from gradcheck_cli.verdict import judge_hand
 
-
-def _check_finite(values: Mapping[str, tuple[float, ...]], dtype: str) -> None:
-    for name, items in values.items():
-        if not all(math.isfinite(v) for v in items):
-            raise RoleError(f"value of '{name}' overflows {dtype}")
+    return env, (judge_hand(name, texts[name], env) if name in texts else None)

@@ -1,46 +1,79 @@
-"""Rounding-error analysis: tell floating-point rounding from a real error, with numbers.
+"""The only place a verdict is decided: facts in, one ``Verdict`` and its reason out.
 
-For each gradient: ``abs_error`` and ``rel_error`` against the exact value; ``ulps`` (the error in
-units of the last place of the exact value in the dtype); ``bits`` (Herbie's bits of error,
-log2(1 + floats between autograd's value and the correctly rounded exact value)); ``bound``, a
-first-order rounding-error bound E1 of the computation autograd actually ran (``tracebound``:
-the aten graph of forward and backward, every node evaluated exactly, adjoints swept back,
-E1 = sum u * c_i * |v_i| * |a_i|), or where tracing is impossible the same first-order sweep
-over the SymPy gradient (``method`` says which), plus the effect of constants torch holds
-inexactly (``constant_term``); ``kappa`` = bound / (u * |exact|).
+Facts about one gradient (``Facts``): its exact value, autograd's value, the rounding bound and
+whether that bound is rigorous (the traced aten graph) or only the SymPy fallback, and, asked
+for only when the decision needs them, the precision ladder (autograd recomputed in float64),
+the kinks at the point and where a NaN came from.
 
-Verdict: ``pass`` when ``abs_error <= SAFETY * bound`` (plus the smallest subnormal), or when
-autograd returned the correctly rounded exact value (no dtype value is closer);
-``fail`` otherwise, confirmed by the precision ladder (float32 runs are recomputed in float64:
-rounding shrinks by about 2^-29, a real error does not). Where the bound is only the SymPy
-fallback (the graph could not be traced; SymPy may have cancelled terms torch computes, as in
-a - a), the ladder decides: an error that shrinks like rounding passes, with a note.
+The rules, in order:
+
+1. ``undefined``: the exact loss or gradient does not exist at the point.
+2. Measure: ``abs_error``, ``rel_error``, ``ulps`` (units of the last place of the exact value in
+   the dtype), ``bits`` (log2(1 + floats between autograd and the correctly rounded exact
+   value)), ``kappa`` = bound / (u * |exact|). Within tolerance when ``abs_error <= SAFETY *
+   bound`` (plus the smallest subnormal) or when autograd returned the correctly rounded exact
+   value. A NaN where the exact value is finite is a fail; a finite exact value beyond the
+   dtype's range expects an infinity of the right sign.
+3. Beyond tolerance, the precision ladder speaks (float32 recomputed in float64: rounding
+   shrinks by about 2^-29, a real error does not); where the bound is only the SymPy fallback
+   (which may cancel terms torch computes, as in a - a), an error that shrinks like rounding
+   passes.
+4. A kink exactly at the point (a switch whose one-sided derivatives differ, or a jump): no
+   derivative exists, so any value between the one-sided derivatives is torch's legitimate
+   convention (``kink``); a value outside them is a ``fail``.
+5. Still failing: a switch within rounding error of the point is a ``kink`` (the dtype may take
+   the other branch); a NaN names the sub-expression that produced it.
+
 ``ill_conditioned`` flags a pass where kappa leaves fewer than half the dtype's bits correct.
-A NaN from autograd where the exact value is finite is a fail; a finite exact value beyond the
-dtype's range expects an infinity of the right sign.
+A check's status is its worst verdict, and a hand value that is a mistake fails it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
 
 import mpmath
 
 from gradcheck_cli.exact.evaluate import round_to
+from gradcheck_cli.exact.kinks import KinkFacts
+from gradcheck_cli.results import HandCheck
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
 PRECISION_BITS = {"float32": 24, "float64": 53}
 TINY = {"float32": 2.0**-149, "float64": 2.0**-1074}
 MAX_FINITE = {"float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
-LIBRARY_COST = 2
-EXACT_FUNCTIONS = ("Abs", "sign", "Heaviside", "relu")
-STEP_FUNCTIONS = ("sign", "Heaviside")
+SHRINK = 2.0**-20  # a float64 error this much smaller than float32's is rounding
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    KINK = "kink"  # no derivative at the point: torch's convention applies
+    UNDEFINED = "undefined"  # the exact loss or gradient does not exist at the point
 
 
 @dataclass(frozen=True)
-class Judgement:
+class Facts:
+    exact: Any  # mpmath number
+    autograd: float | None  # None: autograd gave no gradient (unused parameter)
+    bound: float
+    dtype: str
+    rigorous: bool = True  # False: the bound is the SymPy fallback
+    notes: tuple[str, ...] = ()  # facts to report with the verdict (bound method, certification)
+    ladder: Callable[[], float | None] = field(default=lambda: None, repr=False)
+    kinks: Callable[[], KinkFacts] = field(default=KinkFacts, repr=False)
+    nan_source: Callable[[], str] = field(default=lambda: "", repr=False)
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str  # the note shown with the verdict ("" when a plain pass)
     abs_error: float
     rel_error: float | None
     ulps: float | None
@@ -48,75 +81,111 @@ class Judgement:
     bound: float
     kappa: float | None
     tolerance: float
-    verdict: str
     ill_conditioned: bool = False
-    note: str = ""
+    left: float | None = None  # one-sided derivatives at a kink
+    right: float | None = None
+    convention: str = ""  # torch's convention at a kink
 
 
-def judge(exact: mpmath.mpf, autograd: float | None, bound: float, dtype: str) -> Judgement:
-    """Judge one gradient. ``autograd`` None means autograd gave no gradient (taken as 0)."""
+def undefined(reason: str) -> Decision:
+    """Rule 1: the exact value does not exist at the point."""
+    nan = math.nan
+    return Decision(Verdict.UNDEFINED, reason, nan, None, None, None, nan, None, nan)
+
+
+def decide(facts: Facts) -> Decision:
+    """Rules 2 to 5 for one gradient."""
+    decision = _measure(facts)
+    notes = [decision.reason, *facts.notes]
+    got = facts.autograd
+    if decision.verdict is Verdict.FAIL and got is not None and not math.isnan(got):
+        got64 = facts.ladder()
+        notes.insert(2, confirm(facts.exact, got, got64, facts.dtype))
+        if not facts.rigorous and shrinks(facts.exact, got, got64, facts.dtype):
+            decision = _with(decision, Verdict.PASS)
+            notes[2] = (
+                f"passes on the precision ladder: {notes[2]} "
+                "(the SymPy fallback bound cannot see cancelled terms)"
+            )
+    decision = _with(decision, decision.verdict, "; ".join(n for n in notes if n))
+    return _kinks(decision, facts)
+
+
+def _kinks(decision: Decision, facts: Facts) -> Decision:
+    """Rules 4 and 5."""
+    kinks = facts.kinks()
+    left, right = kinks.left, kinks.right
+    differ = (
+        left is None or right is None or not math.isclose(left, right, rel_tol=1e-20, abs_tol=1e-25)
+    )
+    if kinks.at and (differ or any(k.jump for k in kinks.at)):
+        k = kinks.at[0]
+        passed = decision.verdict is Verdict.PASS
+        inside = _between(facts.autograd, left, right, decision.tolerance)
+        reason = (
+            f"kink at '{k.where}': left derivative {left}, right {right}; torch's "
+            f"convention: {k.convention}"
+        )
+        verdict = Verdict.KINK if passed or inside else Verdict.FAIL
+        return _with(decision, verdict, reason, left=left, right=right, convention=k.convention)
+    if decision.verdict is not Verdict.FAIL:
+        return decision
+    if kinks.near:
+        k = kinks.near[0]
+        reason = (
+            f"'{k.where}' is within rounding error of its switch: {facts.dtype} may take "
+            f"the other branch ({k.convention})"
+        )
+        return _with(decision, Verdict.KINK, reason, convention=k.convention)
+    if facts.autograd is not None and math.isnan(facts.autograd):
+        return _with(decision, Verdict.FAIL, f"autograd returned NaN: {facts.nan_source()}")
+    return decision
+
+
+def _with(
+    decision: Decision, verdict: Verdict, reason: str | None = None, **extra: Any
+) -> Decision:
+    return replace(
+        decision, verdict=verdict, reason=decision.reason if reason is None else reason, **extra
+    )
+
+
+def _between(got: float | None, left: float | None, right: float | None, slack: float) -> bool:
+    if got is None or left is None or right is None or math.isnan(got):
+        return False
+    return min(left, right) - slack <= got <= max(left, right) + slack
+
+
+def _measure(facts: Facts) -> Decision:
+    """Rule 2: the error against the exact value, and whether rounding explains it."""
+    exact, bound, dtype = facts.exact, facts.bound, facts.dtype
     u, tiny = UNIT_ROUNDOFF[dtype], TINY[dtype]
     tolerance = SAFETY * bound + tiny
     kappa = None if exact == 0 else bound / (u * float(abs(exact)))
-    note = "autograd gave no gradient (parameter unused): taken as 0" if autograd is None else ""
-    got = 0.0 if autograd is None else autograd
+    unused = "autograd gave no gradient (parameter unused): taken as 0"
+    note = unused if facts.autograd is None else ""
+    got = 0.0 if facts.autograd is None else facts.autograd
     if math.isnan(got):
-        return Judgement(
-            math.nan,
-            None,
-            None,
-            None,
-            bound,
-            kappa,
-            tolerance,
-            "fail",
-            note="autograd returned NaN where the exact gradient is finite",
-        )
+        reason = "autograd returned NaN where the exact gradient is finite"
+        return Decision(Verdict.FAIL, reason, math.nan, None, None, None, bound, kappa, tolerance)
     beyond = abs(exact) > MAX_FINITE[dtype]
     if math.isinf(got) or beyond:
-        same = math.isinf(got) and beyond and math.copysign(1, got) == mpmath.sign(exact)
-        if same:
-            return Judgement(
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                bound,
-                kappa,
-                tolerance,
-                "pass",
-                note=f"overflow: the exact value is beyond {dtype}'s range",
-            )
+        if math.isinf(got) and beyond and math.copysign(1, got) == mpmath.sign(exact):
+            reason = f"overflow: the exact value is beyond {dtype}'s range"
+            return Decision(Verdict.PASS, reason, 0.0, 0.0, 0.0, 0.0, bound, kappa, tolerance)
         what = "returned an infinity" if math.isinf(got) else "is finite"
-        return Judgement(
-            math.inf,
-            math.inf,
-            None,
-            None,
-            bound,
-            kappa,
-            tolerance,
-            "fail",
-            note=f"autograd {what}; exact value {mpmath.nstr(exact, 8)}",
-        )
+        reason = f"autograd {what}; exact value {mpmath.nstr(exact, 8)}"
+        inf = math.inf
+        return Decision(Verdict.FAIL, reason, inf, inf, None, None, bound, kappa, tolerance)
     error = abs(mpmath.mpf(got) - exact)
     rounded = round_to(exact, dtype)
     ulps = float(error) / ulp(rounded, dtype)
     bits = math.log2(1 + floats_between(got, rounded, dtype))
     passed = error <= tolerance or got == rounded  # the correctly rounded value is the best
     ill = passed and kappa is not None and kappa > 2.0 ** (PRECISION_BITS[dtype] / 2)
-    return Judgement(
-        float(error),
-        None if exact == 0 else float(error / abs(exact)),
-        ulps,
-        bits,
-        bound,
-        kappa,
-        tolerance,
-        "pass" if passed else "fail",
-        ill,
-        note,
-    )
+    rel = None if exact == 0 else float(error / abs(exact))
+    verdict = Verdict.PASS if passed else Verdict.FAIL
+    return Decision(verdict, note, float(error), rel, ulps, bits, bound, kappa, tolerance, ill)
 
 
 def ulp(value: float, dtype: str) -> float:
@@ -143,25 +212,53 @@ def floats_between(a: float, b: float, dtype: str) -> int:
     return abs(ordinal(a) - ordinal(b))
 
 
-def shrinks(exact: mpmath.mpf, got: float, got64: float | None, dtype: str) -> bool:
-    """True when the float64 recomputation removes the error as rounding would (2^-20 or more)."""
+def shrinks(exact: Any, got: float, got64: float | None, dtype: str) -> bool:
+    """True when the float64 recomputation removes the error as rounding would."""
     if dtype != "float32" or got64 is None or math.isnan(got64):
         return False
     err32, err64 = abs(mpmath.mpf(got) - exact), abs(mpmath.mpf(got64) - exact)
-    return err32 > 0 and err64 <= err32 * 2.0**-20
+    return err32 > 0 and err64 <= err32 * SHRINK
 
 
-def confirm(exact: mpmath.mpf, got: float, got64: float | None, dtype: str) -> str:
+def confirm(exact: Any, got: float, got64: float | None, dtype: str) -> str:
     """The precision ladder's word on a failure: rounding shrinks in float64, an error does not."""
     if dtype != "float32" or got64 is None:
         return "no higher precision to confirm with (float64 is the top of the ladder)"
     err32, err64 = abs(mpmath.mpf(got) - exact), abs(mpmath.mpf(got64) - exact)
     if err32 == 0 or math.isnan(got64):
         return ""
-    if err64 <= err32 * 2.0**-20:
+    if err64 <= err32 * SHRINK:
         shrink = "exactly" if err64 == 0 else f"by 2^{math.log2(float(err64 / err32)):.0f}"
         return f"float64 error shrinks {shrink}: rounding beyond the bound, not an error"
     return (
         f"confirmed by float64: its error {float(err64):.3g} does not shrink "
         f"(float32 {float(err32):.3g}): a real error"
     )
+
+
+def judge_hand(param: str, text: str, envelope: Any) -> HandCheck:
+    """A hand-computed value against its envelope (``rounding.hand.Envelope``)."""
+    distance = abs(mpmath.mpf(text) - mpmath.mpf(envelope.center))
+    radii = float(distance / envelope.radius) if envelope.radius else float("inf")
+    if distance <= envelope.radius:
+        kind = "rounding"
+    elif distance <= envelope.lenient_radius:
+        kind = "rounding (intermediates)"
+    else:
+        kind = "mistake"
+    return HandCheck(param, float(text), text, kind, float(distance), radii, envelope)
+
+
+def overall(verdicts: Iterable[str], hands: Iterable[HandCheck | None] = ()) -> Verdict:
+    """A check's status: its worst verdict (fail, undefined, kink, pass); a hand value that is a
+    mistake makes it fail."""
+    found = set(verdicts)
+    if any(h is not None and h.classification == "mistake" for h in hands):
+        found.add(Verdict.FAIL)
+    order = (Verdict.FAIL, Verdict.UNDEFINED, Verdict.KINK)
+    return next((v for v in order if v in found), Verdict.PASS)
+
+
+def success(status: str, strict: bool) -> bool:
+    """Exit code 0: a pass, or a kink unless ``strict``."""
+    return status == Verdict.PASS or (status == Verdict.KINK and not strict)

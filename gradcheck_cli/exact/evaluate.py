@@ -16,7 +16,7 @@ from typing import Any
 import mpmath
 import sympy
 
-from gradcheck_cli.errors import EvaluationError
+from gradcheck_cli.errors import Ambiguous, EvaluationError
 
 
 def evaluate(expr: sympy.Expr, values: Mapping[str, Any], ctx: Any = mpmath.mp) -> Any:
@@ -26,6 +26,11 @@ def evaluate(expr: sympy.Expr, values: Mapping[str, Any], ctx: Any = mpmath.mp) 
     number, division by zero, ...).
     """
     return _Evaluator(values, ctx).run(expr)
+
+
+def condition(cond: sympy.Basic, values: Mapping[str, Any]) -> bool:
+    """The truth of a Piecewise condition at ``values`` (mpmath numbers)."""
+    return _Evaluator(values, mpmath.mp).condition(cond)
 
 
 class _Evaluator:
@@ -115,10 +120,6 @@ class _Evaluator:
             sympy.LessThan: lambda a, b: a <= b,
         }
         return decide(ops[type(cond)](left, right))
-
-
-class Ambiguous(Exception):
-    """An interval straddles a branch point (a sign test, a domain edge): undecidable."""
 
 
 def decide(result: Any) -> bool:
@@ -357,7 +358,7 @@ def exact_reduced(
     prec = 128
     while prec <= MAX_PRECISION:
         try:
-            with _iv_precision(prec), mpmath.workprec(prec):
+            with iv_precision(prec), mpmath.workprec(prec):
                 total = _reduce(
                     [
                         evaluate(expr, {k: mpmath.iv.mpf(v) for k, v in p.items()}, mpmath.iv)
@@ -395,7 +396,7 @@ def _reduce(values: list[Any], reduction: str) -> Any:
 
 
 @contextmanager
-def _iv_precision(prec: int) -> Iterator[None]:
+def iv_precision(prec: int) -> Iterator[None]:
     saved = mpmath.iv.prec
     mpmath.iv.prec = prec
     try:

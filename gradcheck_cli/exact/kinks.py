@@ -2,21 +2,19 @@
 
 - A kink: the argument of abs, relu, max/min, clamp, sign, hardtanh, ... is exactly at its
   switch (a tie for max/min). The derivative there is a convention of torch's (relu'(0) = 0);
-  the result reports the left and right derivatives and that convention. A switch argument
+  ``kink_facts`` reports the left and right derivatives and that convention. A switch argument
   within rounding error of its switch is a near kink: torch may take the other branch.
 - A domain problem: the exact model, loss or gradient is undefined at the point (log of a
-  negative number, division by zero, an infinite gradient): the verdict is ``undefined``.
-- NaN from autograd where the exact gradient is finite stays a failure; ``nan_source`` names
-  the sub-expression of the model that produced it, by evaluating each one in torch.
+  negative number, division by zero, an infinite gradient): ``undefined`` says where.
 
-Pure functions of SymPy expressions and points; torch is imported only by ``nan_source``.
+Facts only, pure functions of SymPy expressions and points: ``verdict`` decides what they mean
+(the sub-expression behind an autograd NaN is found on the torch side, ``torch_side.nan_source``).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import mpmath
@@ -25,7 +23,6 @@ import sympy
 from gradcheck_cli.errors import EvaluationError
 from gradcheck_cli.exact.evaluate import evaluate, exact
 from gradcheck_cli.exact.symbolic import symbol
-from gradcheck_cli.results import GradientResult
 
 BITS = {"float32": 24, "float64": 53}
 NEAR_FACTOR = 64  # a switch argument within NEAR_FACTOR * ops * u * magnitude of 0 is "near"
@@ -173,77 +170,28 @@ def exact_or_nan(expr: sympy.Expr, point: Mapping[str, float]) -> Any:
         return mpmath.nan
 
 
-def undefined_result(param: str, formula: str, got: float | None, message: str) -> GradientResult:
-    return GradientResult(
-        param=param,
-        formula=formula,
-        exact=math.nan,
-        autograd=got,
-        abs_error=math.nan,
-        rel_error=None,
-        ulps=None,
-        bits=None,
-        bound=math.nan,
-        kappa=None,
-        tolerance=math.nan,
-        verdict="undefined",
-        note=message,
-        bound_method="none",
-    )
+@dataclass(frozen=True)
+class KinkFacts:
+    """Switches of the loss hit at the point (the facts the verdict needs about kinks)."""
+
+    at: tuple[Kink, ...] = ()  # exactly at the switch
+    near: tuple[Kink, ...] = ()  # within rounding error of it
+    left: float | None = None  # one-sided derivatives (computed only when ``at``)
+    right: float | None = None
 
 
-def review(
-    result: GradientResult,
-    loss_expr: sympy.Expr,
+def kink_facts(
+    loss: sympy.Expr,
     grad: sympy.Expr,
     points: list[Mapping[str, float]],
+    param: str,
     reduction: str,
     dtype: str,
-    nan_probe: Callable[[], str],
-) -> GradientResult:
-    """Turn a compared gradient into a kink, or explain a NaN; otherwise leave it as it is."""
-    kinks = find_kinks(loss_expr, points, result.param, dtype)
-    at = [k for k in kinks if k.exact]
-    if at:
-        left, right = one_sided(grad, points, result.param, reduction)
-        differ = (
-            left is None
-            or right is None
-            or not math.isclose(left, right, rel_tol=1e-20, abs_tol=1e-25)
-        )
-        if differ or any(k.jump for k in at):
-            k = at[0]
-            # No derivative exists here: any value between the one-sided derivatives (the
-            # convex hull, Clarke's generalized gradient) is a legitimate convention, e.g.
-            # nested max ties that split the gradient 1/2 then 1/4.
-            verdict = (
-                "kink"
-                if result.verdict == "pass"
-                or _between(result.autograd, left, right, result.tolerance)
-                else "fail"
-            )
-            note = (
-                f"kink at '{k.where}': left derivative {left}, right {right}; torch's "
-                f"convention: {k.convention}"
-            )
-            return replace(
-                result, verdict=verdict, note=note, left=left, right=right, convention=k.convention
-            )
-    if result.verdict != "fail":
-        return result
-    near = [k for k in kinks if not k.exact]
-    if near:
-        note = (
-            f"'{near[0].where}' is within rounding error of its switch: {dtype} may take "
-            f"the other branch ({near[0].convention})"
-        )
-        return replace(result, verdict="kink", note=note, convention=near[0].convention)
-    if result.autograd is not None and math.isnan(result.autograd):
-        return replace(result, note=f"autograd returned NaN: {nan_probe()}")
-    return result
-
-
-def _between(got: float | None, left: float | None, right: float | None, slack: float) -> bool:
-    if got is None or left is None or right is None or math.isnan(got):
-        return False
-    return min(left, right) - slack <= got <= max(left, right) + slack
+) -> KinkFacts:
+    found = find_kinks(loss, points, param, dtype)
+    at = tuple(k for k in found if k.exact)
+    near = tuple(k for k in found if not k.exact)
+    if not at:
+        return KinkFacts(at, near)
+    left, right = one_sided(grad, points, param, reduction)
+    return KinkFacts(at, near, left, right)

@@ -13,23 +13,13 @@ from typing import Any, NamedTuple
 import mpmath
 import torch
 
+from gradcheck_cli.errors import OutOfDomain, UnsupportedOp
+
 _PREC = 200
 M = mpmath.MPContext()
 M.prec = _PREC
 UNIT = {torch.float32: (2.0**-24, 2.0**-149), torch.float64: (2.0**-53, 2.0**-1074)}
 FMAX = {dt: torch.finfo(dt).max for dt in UNIT}
-
-
-class UnsupportedOp(Exception):
-    """Raised for an aten op (or tensor shape / dtype) this module cannot evaluate exactly."""
-
-    def __init__(self, op_name: str):
-        super().__init__(f"unsupported aten op: {op_name}")
-        self.op_name = op_name
-
-
-class OutOfDomain(ValueError):
-    """An exact intermediate is undefined or not real (e.g. log(-1), 1/0, (-2)**0.5)."""
 
 
 class Ref(NamedTuple):

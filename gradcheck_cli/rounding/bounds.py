@@ -29,8 +29,8 @@ from typing import Any
 import mpmath
 import sympy
 
-from gradcheck_cli.errors import EvaluationError
-from gradcheck_cli.exact.evaluate import _Evaluator, evaluate, round_to
+from gradcheck_cli.errors import EvaluationError, OutOfDomain, UnsupportedOp
+from gradcheck_cli.exact.evaluate import condition, evaluate, round_to
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
@@ -53,40 +53,32 @@ class Bounds:
 
 
 def rounding_bounds(
-    forward: Callable[..., Any],
+    traced: Any,
     tensors: list[Any],
-    n_params: int,
     grads: tuple[sympy.Expr, ...],
     points: list[Mapping[str, float]],
     reduction: str,
     dtype: str,
+    reason: str = "",
 ) -> Bounds:
-    """Bounds from the traced aten graph; the SymPy sweep where tracing is impossible."""
-    from gradcheck_cli.rounding import trace as tracebound
+    """Bounds from the traced aten graph (``traced``, a ``torch_side.Traced``); the SymPy sweep
+    where there is no graph (``reason`` says why) or its exact evaluation is impossible."""
+    from gradcheck_cli.rounding import trace
 
-    wrt = list(range(len(tensors) - n_params, len(tensors)))
-    try:
-        result = tracebound.rounding_bound(
-            lambda *xs: forward(*xs)[1], tensors, wrt, tensors[0].dtype
-        )
-    except (
-        tracebound.UnsupportedOp,
-        tracebound.OutOfDomain,
-        RuntimeError,
-        NotImplementedError,
-    ) as exc:  # RuntimeError: make_fx cannot trace this torch code
-        values = tuple(sympy_bound(g, points, reduction, dtype) for g in grads)
-        kind = {
-            tracebound.UnsupportedOp: "unsupported aten op",
-            tracebound.OutOfDomain: "domain",
-        }.get(type(exc), "not traceable")
-        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        reason = detail if detail.startswith(kind) else f"{kind}: {detail}"
-        return Bounds(values, "sympy", reason)
-    contributions = tuple(
-        tuple((c.node, c.op, c.contribution) for c in per) for per in result.contributions
-    )
-    return Bounds(result.bounds, "aten", "", contributions)
+    if traced is not None:
+        try:
+            result = trace.bound(traced, tensors, tensors[0].dtype)
+        except (UnsupportedOp, OutOfDomain) as exc:
+            kind = "unsupported aten op" if isinstance(exc, UnsupportedOp) else "domain"
+            detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            reason = detail if detail.startswith(kind) else f"{kind}: {detail}"
+        else:
+            contributions = tuple(
+                tuple((c.node, c.op, c.contribution) for c in per) for per in result.contributions
+            )
+            return Bounds(result.bounds, "aten", "", contributions)
+    values = tuple(sympy_bound(g, points, reduction, dtype) for g in grads)
+    return Bounds(values, "sympy", reason)
 
 
 def constant_term(
@@ -129,7 +121,7 @@ def sympy_bound(
     with mpmath.workprec(96):
         total_bound, total_abs = mpmath.mpf(0), mpmath.mpf(0)
         for point in samples:
-            value, bound = _Propagator({k: mpmath.mpf(v) for k, v in point.items()}, u).run(grad)
+            value, bound = Propagator({k: mpmath.mpf(v) for k, v in point.items()}, u).run(grad)
             total_bound += bound
             total_abs += abs(value)
         total_bound += (len(samples) - 1) * u * total_abs
@@ -138,7 +130,7 @@ def sympy_bound(
         return float(total_bound)
 
 
-class _Propagator:
+class Propagator:
     """(value, error bound) through a SymPy tree, first order.
 
     Each operation that rounds adds ``count * u * magnitude`` (floating point, relative) or,
@@ -197,7 +189,7 @@ class _Propagator:
 
     def piecewise(self, node: sympy.Piecewise) -> Any:
         for expr, cond in node.args:
-            if cond is sympy.true or _Evaluator(self.values, mpmath.mp).condition(cond):
+            if cond is sympy.true or condition(cond, self.values):
                 return self.run(expr)[1]
         return mpmath.mpf(0)
 

@@ -5,9 +5,9 @@ x = -0.6014). ``envelope`` encloses every value such a calculation can reach: ea
 by up to half a unit of the K-th decimal, g(X) inside g(c) + sum_i g_i'(X) (X_i - c_i) (the
 mean-value form, with g_i' enclosed over the whole box by mpmath.iv interval arithmetic),
 widened by the rounding of the printed answer. A lenient band adds the rounding of every
-intermediate result to K decimals (first order, through the SymPy gradient). ``classify``
-says ``rounding`` (inside the envelope), ``rounding (intermediates)`` (inside the band) or
-``mistake`` (outside, and how many envelope radii away).
+intermediate result to K decimals (first order, through the SymPy gradient). The verdict on a
+hand value (``verdict.judge_hand``) is ``rounding`` (inside the envelope), ``rounding
+(intermediates)`` (inside the band) or ``mistake`` (outside, and how many envelope radii away).
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from typing import Any
 import mpmath
 import sympy
 
-from gradcheck_cli.exact.evaluate import Ambiguous, EvaluationError, _iv_precision, evaluate
+from gradcheck_cli.errors import Ambiguous, EvaluationError, GradcheckError
+from gradcheck_cli.exact.evaluate import evaluate, iv_precision
 from gradcheck_cli.exact.symbolic import symbol
+from gradcheck_cli.rounding.bounds import Propagator
 
 
 @dataclass(frozen=True)
@@ -43,26 +45,8 @@ class Envelope:
         }
 
 
-@dataclass(frozen=True)
-class HandCheck:
-    param: str
-    value: float
-    text: str
-    classification: str  # "rounding" | "rounding (intermediates)" | "mistake"
-    distance: float
-    radii: float  # distance in envelope radii
-    envelope: Envelope
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "param": self.param,
-            "value": self.value,
-            "text": self.text,
-            "classification": self.classification,
-            "distance": self.distance,
-            "radii": self.radii,
-            "envelope": self.envelope.to_dict(),
-        }
+class UnboundedSpread(GradcheckError):
+    """A derivative is unbounded over the box of rounded inputs: use the first-order spread."""
 
 
 def envelope(
@@ -78,7 +62,7 @@ def envelope(
     partials = [sympy.diff(grad, symbol(n)) for n in names]
     try:
         spread, method = _interval_spread(partials, names, points, h), "interval"
-    except (Ambiguous, EvaluationError, ZeroDivisionError, ValueError, TypeError):
+    except (Ambiguous, EvaluationError, UnboundedSpread):
         spread, method = _first_order_spread(partials, names, points, h), "first-order"
     intermediates = _intermediate_spread(grad, points, h)
     scale = 1 / mpmath.mpf(len(points)) if reduction == "mean" else mpmath.mpf(1)
@@ -98,14 +82,14 @@ def _interval_spread(
     partials: list[sympy.Expr], names: list[str], points: list[Mapping[str, float]], h: mpmath.mpf
 ) -> mpmath.mpf:
     total = mpmath.mpf(0)
-    with _iv_precision(96), mpmath.workprec(96):
+    with iv_precision(96), mpmath.workprec(96):
         for point in points:
             box = {n: mpmath.iv.mpf([point[n] - h, point[n] + h]) for n in point}
             for d in partials:
                 value = evaluate(d, box, mpmath.iv)
                 magnitude = max(abs(mpmath.mpf(value.a)), abs(mpmath.mpf(value.b)))
                 if not mpmath.isfinite(magnitude):
-                    raise ValueError("unbounded derivative over the box")
+                    raise UnboundedSpread("unbounded derivative over the box")
                 total += magnitude * h
     return total
 
@@ -124,24 +108,9 @@ def _first_order_spread(
 def _intermediate_spread(
     grad: sympy.Expr, points: list[Mapping[str, float]], h: mpmath.mpf
 ) -> mpmath.mpf:
-    from gradcheck_cli.rounding.bounds import _Propagator
-
     total = mpmath.mpf(0)
     with mpmath.workprec(96):
         for point in points:
             values = {n: mpmath.mpf(v) for n, v in point.items()}
-            total += _Propagator(values, 0.0, step=h).run(grad)[1]
+            total += Propagator(values, 0.0, step=h).run(grad)[1]
     return total
-
-
-def classify(param: str, text: str, env: Envelope) -> HandCheck:
-    value = float(text)
-    distance = abs(mpmath.mpf(text) - mpmath.mpf(env.center))
-    radii = float(distance / env.radius) if env.radius else float("inf")
-    if distance <= env.radius:
-        kind = "rounding"
-    elif distance <= env.lenient_radius:
-        kind = "rounding (intermediates)"
-    else:
-        kind = "mistake"
-    return HandCheck(param, value, text, kind, float(distance), radii, env)

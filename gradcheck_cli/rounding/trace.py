@@ -44,12 +44,10 @@ that exceeds the dtype's finite range on a path with nonzero adjoint makes the b
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.fx.experimental.proxy_tensor import make_fx
 
 from gradcheck_cli.rounding.aten_ops import (
     HANDLERS,
@@ -62,12 +60,14 @@ from gradcheck_cli.rounding.aten_ops import (
     partials,
     pick,
 )
+from gradcheck_cli.torch_side import Traced, trace
 
 __all__ = [
     "BoundResult",
     "NodeContribution",
     "OutOfDomain",
     "UnsupportedOp",
+    "bound",
     "precision_ladder",
     "rounding_bound",
 ]
@@ -82,24 +82,47 @@ class NodeContribution:
 
 @dataclass(frozen=True)
 class BoundResult:
+    """Per gradient: the bound (worst component), its largest terms, each component's bound,
+    and the exact gradient of the graph (mpmath numbers at 200 bits)."""
+
     bounds: tuple[float, ...]
     contributions: tuple[tuple[NodeContribution, ...], ...]
-    exact_outputs: tuple[tuple[float, ...], ...]
-    method: str = "aten"
-    elementwise_bounds: tuple[tuple[float, ...], ...] = ()
-    reference_gap: tuple[float, ...] | None = None
-    exact_outputs_mp: tuple[tuple[Any, ...], ...] = field(default=(), repr=False, compare=False)
+    elementwise_bounds: tuple[tuple[float, ...], ...]
+    exact: tuple[tuple[Any, ...], ...] = field(repr=False, compare=False)
 
 
-# ---------------------------------------------------------------- tracing and evaluation
-def _trace(fn, inputs: list[torch.Tensor], wrt: list[int]) -> torch.fx.GraphModule:
-    def grads(*xs):
-        return torch.autograd.grad(fn(*xs), [xs[i] for i in wrt], allow_unused=True)
+def bound(traced: Traced, inputs: list[torch.Tensor], dtype: torch.dtype) -> BoundResult:
+    """First-order bound E1 on |autograd gradient - exact gradient| for each ``wrt`` input.
 
-    args = [t.detach().clone().requires_grad_(i in wrt) for i, t in enumerate(inputs)]
-    return make_fx(grads, tracing_mode="real")(*args)
+    ``inputs`` are 0-D/1-D tensors of ``dtype`` (float32/float64) whose binary values are
+    taken as exact. Raises UnsupportedOp for an aten op, shape or dtype outside the supported
+    set, OutOfDomain where an exact intermediate is undefined.
+    """
+    if dtype not in UNIT:
+        raise UnsupportedOp(f"dtype {dtype}")
+    inputs = [t.detach().to(dtype) for t in inputs]
+    tape = Tape(dtype)
+    outs = _evaluate(traced.graph, inputs, tape)[traced.n_values :]
+    results = [_bound_one(tape, o) for o in outs]
+    exact = tuple(
+        tuple(tape.prims[o].val) if o is not None else (M.zero,) * inputs[w].numel()
+        for o, w in zip(outs, traced.wrt, strict=True)
+    )
+    return BoundResult(
+        bounds=tuple(float(r[0]) for r in results),
+        contributions=tuple(r[1] for r in results),
+        elementwise_bounds=tuple(r[2] for r in results),
+        exact=exact,
+    )
 
 
+def rounding_bound(fn, inputs: list[torch.Tensor], wrt: list[int], dtype) -> BoundResult:
+    """``bound(trace(fn, inputs, wrt), inputs, dtype)``: trace and bound in one call."""
+    inputs = [t.detach().to(dtype) for t in inputs]
+    return bound(trace(fn, inputs, wrt), inputs, dtype)
+
+
+# ---------------------------------------------------------------- evaluation
 def _check_meta(node, dtype: torch.dtype) -> None:
     val = node.meta.get("val")
     if isinstance(val, torch.Tensor):
@@ -206,67 +229,6 @@ def _bound_one(tape: Tape, out: int | None):
     )
     elementwise = tuple(float(s[0]) for s in sweeps)
     return elementwise[worst], tuple(contribs), elementwise
-
-
-def _gap(exact: list, reference) -> float:
-    ref = [_to_mpf(r) for r in _flat(reference)]
-    if len(ref) != len(exact):
-        return math.inf
-    return float(max((abs(e - r) for e, r in zip(exact, ref, strict=True)), default=M.zero))
-
-
-def _to_mpf(r):
-    try:
-        return M.mpf(r)
-    except (TypeError, ValueError):
-        return M.mpf(str(r))  # e.g. sympy Rational "p/q"
-
-
-def _flat(x) -> list:
-    if isinstance(x, torch.Tensor):
-        return x.reshape(-1).tolist()
-    if isinstance(x, (list, tuple)):
-        return [y for e in x for y in _flat(e)]
-    return [x]
-
-
-def rounding_bound(
-    fn,
-    inputs: list[torch.Tensor],
-    wrt: list[int],
-    dtype: torch.dtype,
-    grad_outputs_exact: list | None = None,
-) -> BoundResult:
-    """First-order bound E1 on |autograd gradient - exact gradient| for each `wrt` input.
-
-    `inputs` are 0-D/1-D tensors of `dtype` (float32/float64), their binary values are taken
-    as exact.  `grad_outputs_exact` (optional, one entry per wrt: number, mpf, decimal string
-    or sequence of those) is compared with the graph's exact gradients; the largest absolute
-    difference per entry is returned in `reference_gap`.  Raises UnsupportedOp for any aten
-    op, shape or dtype outside the supported set.
-    """
-    if dtype not in UNIT:
-        raise UnsupportedOp(f"dtype {dtype}")
-    inputs = [t.detach().to(dtype) for t in inputs]
-    tape = Tape(dtype)
-    outs = _evaluate(_trace(fn, inputs, wrt), inputs, tape)
-    results = [_bound_one(tape, o) for o in outs]
-    exact_mp = tuple(
-        tuple(tape.prims[o].val) if o is not None else (M.zero,) * inputs[w].numel()
-        for o, w in zip(outs, wrt, strict=True)
-    )
-    gaps = None
-    if grad_outputs_exact is not None:
-        gaps = tuple(_gap(list(e), r) for e, r in zip(exact_mp, grad_outputs_exact, strict=True))
-    return BoundResult(
-        bounds=tuple(float(r[0]) for r in results),
-        contributions=tuple(r[1] for r in results),
-        exact_outputs=tuple(tuple(float(v) for v in e) for e in exact_mp),
-        method="aten",
-        elementwise_bounds=tuple(r[2] for r in results),
-        reference_gap=gaps,
-        exact_outputs_mp=exact_mp,
-    )
 
 
 def precision_ladder(fn, inputs: list[torch.Tensor], wrt: list[int]) -> tuple[float, ...]:
