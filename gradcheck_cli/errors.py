@@ -74,3 +74,6 @@ class Ambiguous(GradcheckError):
     """An interval straddles a branch point (a sign test, a domain edge): undecidable there.
 
     A signal inside the exact evaluator, caught by its callers, which fall back to points."""
+
+    def __init__(self, message: str = "an interval straddles a branch point"):
+        super().__init__(message)

@@ -367,15 +367,7 @@ def exact_reduced(
                     reduction,
                 )
                 lo, hi = mpmath.mpf(total.a), mpmath.mpf(total.b)  # exact at this precision
-        except (
-            Ambiguous,
-            EvaluationError,
-            ZeroDivisionError,
-            ValueError,
-            TypeError,
-            AttributeError,
-            mpmath.libmp.NoConvergence,
-        ):
+        except (Ambiguous, EvaluationError, mpmath.libmp.NoConvergence):
             break  # no usable interval extension here: fall back to points
         if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
             break
