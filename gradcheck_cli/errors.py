@@ -50,3 +50,7 @@ class EvaluationError(GradcheckError):
     """The model cannot be evaluated at the requested point."""
 
     exit_code = ExitCode.FAILED
+
+
+class Ambiguous(Exception):
+    """An interval straddles a branch point (a sign test, a domain edge): undecidable."""

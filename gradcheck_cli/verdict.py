@@ -34,9 +34,6 @@ UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
 PRECISION_BITS = {"float32": 24, "float64": 53}
 TINY = {"float32": 2.0**-149, "float64": 2.0**-1074}
 MAX_FINITE = {"float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
-LIBRARY_COST = 2
-EXACT_FUNCTIONS = ("Abs", "sign", "Heaviside", "relu")
-STEP_FUNCTIONS = ("sign", "Heaviside")
 
 
 @dataclass(frozen=True)
