@@ -149,7 +149,7 @@ ENTRIES = [
         jumps=True,
         steps=True,
         cost=EXACT,
-        aten=("sign.default",),
+        aten=("sign.default", "zeros_like.default"),
         **lowering("sign"),
     ),
     FunctionSpec(
