@@ -8,7 +8,7 @@ encloses a value reduced over samples tightly enough to round to one value of th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +17,10 @@ import mpmath
 import sympy
 
 from gradcheck_cli.errors import Ambiguous, EvaluationError
+from gradcheck_cli.exact.functions import spec_of
+from gradcheck_cli.expr.catalog.numeric import decide
+
+__all__ = ["Ambiguous", "Exact", "decide", "evaluate", "exact", "exact_reduced", "round_to"]
 
 
 def evaluate(expr: sympy.Expr, values: Mapping[str, Any], ctx: Any = mpmath.mp) -> Any:
@@ -76,12 +80,12 @@ class _Evaluator:
             return self.power(node)
         if isinstance(node, sympy.Piecewise):
             return self.piecewise(node)
-        name = type(node).__name__
-        if ctx is not mpmath.mp and name not in INTERVAL_SAFE:
+        spec = spec_of(node.func)
+        if ctx is not mpmath.mp and not (spec and spec.interval):
             raise Ambiguous  # no interval version: the caller falls back to points
-        if name in MP_FUNCTIONS:
-            return MP_FUNCTIONS[name](ctx, *[self.run(arg) for arg in node.args])
-        raise EvaluationError(f"cannot evaluate '{name}' exactly")
+        if spec is not None:
+            return spec.evaluate_at(ctx, [self.run(arg) for arg in node.args])
+        raise EvaluationError(f"cannot evaluate '{type(node).__name__}' exactly")
 
     def power(self, node: sympy.Pow) -> Any:
         base, exponent = node.args
@@ -122,211 +126,11 @@ class _Evaluator:
         return decide(ops[type(cond)](left, right))
 
 
-def decide(result: Any) -> bool:
-    """A comparison's truth; interval comparisons that cannot tell give None."""
-    if result is None:
-        raise Ambiguous
-    return bool(result)
-
-
 def _is_nan(value: Any, ctx: Any) -> bool:
     try:
         return bool(ctx.isnan(value))
     except (AttributeError, TypeError):
         return False
-
-
-def _domain(ok: bool | None, message: str) -> None:
-    if not decide(ok):
-        raise ValueError(message)
-
-
-def _log(ctx: Any, x: Any) -> Any:
-    _domain(x > 0, "log of a non-positive number")
-    return ctx.log(x)
-
-
-def _log1p(ctx: Any, x: Any) -> Any:
-    _domain(x > -1, "log1p of a number <= -1")
-    return ctx.log1p(x) if hasattr(ctx, "log1p") else ctx.log(1 + x)
-
-
-def _expm1(ctx: Any, x: Any) -> Any:
-    return ctx.expm1(x) if hasattr(ctx, "expm1") else ctx.exp(x) - 1
-
-
-def _heaviside(ctx: Any, x: Any, h0: Any = None) -> Any:
-    if decide(x > 0):
-        return ctx.mpf(1)
-    if decide(x < 0):
-        return ctx.mpf(0)
-    return ctx.mpf(1) / 2 if h0 is None else h0
-
-
-def _sign(ctx: Any, x: Any) -> Any:
-    return ctx.mpf(1) if decide(x > 0) else ctx.mpf(-1) if decide(x < 0) else ctx.mpf(0)
-
-
-def _sigmoid(ctx: Any, x: Any) -> Any:
-    return 1 / (1 + ctx.exp(-x))
-
-
-def _log1pexp(ctx: Any, x: Any) -> Any:
-    """log(1 + exp(x)) without overflow of exp for large x."""
-    return x + _log1p(ctx, ctx.exp(-x)) if decide(x > 0) else _log1p(ctx, ctx.exp(x))
-
-
-def _softplus(ctx: Any, x: Any, beta: Any = 1, threshold: Any = None) -> Any:
-    from gradcheck_cli.exact.functions import SOFTPLUS_THRESHOLD
-
-    threshold = SOFTPLUS_THRESHOLD if threshold is None else threshold
-    return x if decide(beta * x > threshold) else _log1pexp(ctx, beta * x) / beta
-
-
-def _tanh(ctx: Any, x: Any) -> Any:
-    return ctx.tanh(x) if hasattr(ctx, "tanh") else 1 - 2 / (ctx.exp(2 * x) + 1)
-
-
-def _elu(ctx: Any, x: Any, alpha: Any = 1) -> Any:
-    return x if decide(x > 0) else alpha * _expm1(ctx, x)
-
-
-def _selu(ctx: Any, x: Any) -> Any:
-    from gradcheck_cli.exact.functions import SELU_ALPHA, SELU_SCALE
-
-    scale, alpha = (ctx.mpf(int(c.p)) / int(c.q) for c in (SELU_SCALE, SELU_ALPHA))
-    return scale * _elu(ctx, x, alpha)
-
-
-def _gelu(ctx: Any, x: Any) -> Any:
-    return x * (1 + ctx.erf(x / ctx.sqrt(2))) / 2
-
-
-def _clamp(ctx: Any, x: Any, lo: Any = -1, hi: Any = 1) -> Any:
-    return lo if decide(x < lo) else hi if decide(x > hi) else x
-
-
-def _asin_domain(name: str, function: str) -> Callable[..., Any]:
-    def compute(ctx: Any, x: Any) -> Any:
-        _domain(-1 <= x <= 1, f"{name} of a number outside [-1, 1]")
-        return getattr(ctx, function)(x)
-
-    return compute
-
-
-def _acosh(ctx: Any, x: Any) -> Any:
-    _domain(x >= 1, "acosh of a number below 1")
-    return ctx.acosh(x)
-
-
-def _atanh(ctx: Any, x: Any) -> Any:
-    _domain(-1 < x < 1, "atanh of a number outside (-1, 1)")
-    return ctx.atanh(x)
-
-
-def _atan2(ctx: Any, y: Any, x: Any) -> Any:
-    _domain(x != 0 or y != 0, "atan2(0, 0)")
-    return ctx.atan2(y, x)
-
-
-def _cbrt(ctx: Any, x: Any) -> Any:
-    _domain(x >= 0, "cbrt of a negative number (torch.pow(x, 1/3) is NaN there)")
-    return ctx.cbrt(x) if decide(x > 0) else ctx.mpf(0)
-
-
-def _lgamma(ctx: Any, x: Any) -> Any:
-    return ctx.log(abs(ctx.gamma(x)))
-
-
-def _bce(ctx: Any, z: Any, y: Any) -> Any:
-    _domain(0 <= z <= 1, "binary cross-entropy of a z outside [0, 1]")
-    log_z = ctx.log(z) if z > 0 else ctx.mpf(-100)
-    log_1mz = ctx.log(1 - z) if z < 1 else ctx.mpf(-100)
-    return -(y * max(log_z, -100) + (1 - y) * max(log_1mz, -100))
-
-
-def _mish(ctx: Any, x: Any) -> Any:
-    return x * _tanh(ctx, _log1pexp(ctx, x))
-
-
-# Functions whose implementation below is a valid interval extension under mpmath.iv (built
-# only from iv's own functions, arithmetic and ``decide``d comparisons).
-# (mpmath.iv.erf exists but fails to converge: erf and gelu use points.)
-INTERVAL_SAFE = frozenset(
-    {
-        "exp",
-        "log",
-        "log1p",
-        "expm1",
-        "sin",
-        "cos",
-        "tan",
-        "tanh",
-        "Abs",
-        "sign",
-        "Heaviside",
-        "relu",
-        "sigmoid",
-        "softplus",
-        "logsigmoid",
-        "silu",
-        "mish",
-        "hypot",
-        "elu",
-        "selu",
-    }
-)
-
-MP_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "exp": lambda ctx, x: ctx.exp(x),
-    "log": _log,
-    "log1p": _log1p,
-    "expm1": _expm1,
-    "cbrt": _cbrt,
-    "sin": lambda ctx, x: ctx.sin(x),
-    "cos": lambda ctx, x: ctx.cos(x),
-    "tan": lambda ctx, x: ctx.tan(x),
-    "asin": _asin_domain("asin", "asin"),
-    "acos": _asin_domain("acos", "acos"),
-    "atan": lambda ctx, x: ctx.atan(x),
-    "atan2": _atan2,
-    "sinh": lambda ctx, x: ctx.sinh(x),
-    "cosh": lambda ctx, x: ctx.cosh(x),
-    "tanh": _tanh,
-    "asinh": lambda ctx, x: ctx.asinh(x),
-    "acosh": _acosh,
-    "atanh": _atanh,
-    "erf": lambda ctx, x: ctx.erf(x),
-    "erfc": lambda ctx, x: ctx.erfc(x),
-    "lgamma": _lgamma,
-    "polygamma": lambda ctx, n, x: ctx.psi(int(n), x),
-    "Abs": lambda ctx, x: abs(x),
-    # SymPy differentiates Abs of what it cannot prove real (acos(...)) through re/im; every
-    # value here is real (the evaluator refuses anything outside a real domain)
-    "re": lambda ctx, x: x,
-    "im": lambda ctx, x: ctx.mpf(0),
-    "sign": _sign,
-    "Heaviside": _heaviside,
-    "DiracDelta": lambda ctx, x, k=None: ctx.mpf(0),  # derivative of sign: torch's sign' = 0
-    "Max": lambda ctx, *xs: max(xs),
-    "Min": lambda ctx, *xs: min(xs),
-    "hypot": lambda ctx, x, y: ctx.sqrt(x * x + y * y),
-    "relu": lambda ctx, x: x if decide(x > 0) else ctx.mpf(0),
-    "leaky_relu": lambda ctx, x, slope=None: (
-        x if decide(x > 0) else (ctx.mpf(1) / 100 if slope is None else slope) * x
-    ),
-    "elu": _elu,
-    "selu": _selu,
-    "gelu": _gelu,
-    "silu": lambda ctx, x: x * _sigmoid(ctx, x),
-    "mish": _mish,
-    "sigmoid": _sigmoid,
-    "logsigmoid": lambda ctx, x: -_log1pexp(ctx, -x),
-    "softplus": _softplus,
-    "hardtanh": _clamp,
-    "clamp": _clamp,
-    "bce": _bce,
-}
 
 
 MAX_PRECISION = 4096

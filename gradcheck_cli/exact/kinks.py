@@ -22,6 +22,7 @@ import sympy
 
 from gradcheck_cli.errors import EvaluationError
 from gradcheck_cli.exact.evaluate import evaluate, exact
+from gradcheck_cli.exact.functions import spec_of, sympy_args
 from gradcheck_cli.exact.symbolic import symbol
 
 BITS = {"float32": 24, "float64": 53}
@@ -39,36 +40,10 @@ class Kink:
 
 def _switches(node: sympy.Basic) -> list[tuple[Any, str, bool]]:
     """(argument whose zero is a switch, torch's convention, jump) for a node."""
-    name, args = type(node).__name__, node.args
-    single = {
-        "Abs": "abs'(0) = 0",
-        "relu": "relu'(0) = 0",
-        "leaky_relu": "leaky_relu'(0) = negative_slope",
-        "elu": "elu'(0) = alpha",
-        "selu": "selu'(0) = scale*alpha",
-    }
-    if name in single:
-        return [(args[0], single[name], False)]
-    if name in ("sign", "Heaviside"):
-        return [(args[0], f"{name}' = 0 (the function jumps)", True)]
-    if name in ("hardtanh", "clamp"):
-        lo = args[1] if len(args) > 1 else -1
-        hi = args[2] if len(args) > 2 else 1
-        rule = "0 at both ends" if name == "hardtanh" else "1 at both ends"
-        return [
-            (args[0] - lo, f"{name}' = {rule}", False),
-            (args[0] - hi, f"{name}' = {rule}", False),
-        ]
-    if name in ("Max", "Min"):
-        return [
-            (a - b, f"{name.lower()}: a tie splits the gradient 1/2 each", False)
-            for i, a in enumerate(args)
-            for b in args[i + 1 :]
-        ]
-    if name == "softplus":
-        beta = args[1] if len(args) > 1 else 1
-        threshold = args[2] if len(args) > 2 else 20
-        return [(beta * args[0] - threshold, "softplus is x itself above the threshold", False)]
+    spec = spec_of(node.func)
+    if spec is not None and spec.switches is not None:
+        args = sympy_args(spec, node.args)
+        return [(u, spec.convention, spec.jumps) for u in spec.switches(*args)]
     if isinstance(node, sympy.Piecewise):
         return [
             (c.lhs - c.rhs, "torch's branch at the boundary", False)

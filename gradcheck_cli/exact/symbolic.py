@@ -14,6 +14,7 @@ from typing import Any
 
 import sympy
 
+from gradcheck_cli.exact.functions import build
 from gradcheck_cli.expr.catalog import FUNCTIONS
 from gradcheck_cli.expr.parse import Expr
 
@@ -61,7 +62,7 @@ def to_sympy_with_constants(expr: Expr) -> tuple[sympy.Expr, tuple[Constant, ...
         if isinstance(node, ast.Call):
             spec = FUNCTIONS[node.func.id]
             args = [replace(arg, i == 0 or not spec.constants) for i, arg in enumerate(node.args)]
-            return spec.sympy(*args)
+            return build(node.func.id, args)
         return _build(node, {})
 
     return replace(expr.tree, True), tuple(found)
@@ -88,7 +89,7 @@ def _build(node: ast.AST, bindings: Mapping[str, sympy.Expr]) -> sympy.Expr:
         return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.Call):
         args = [_build(arg, bindings) for arg in node.args]
-        return FUNCTIONS[node.func.id].sympy(*args)
+        return build(node.func.id, args)
     raise TypeError(f"unvalidated node {type(node).__name__}")  # parse.py refuses these
 
 

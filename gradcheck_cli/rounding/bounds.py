@@ -31,15 +31,14 @@ import sympy
 
 from gradcheck_cli.errors import EvaluationError, OutOfDomain, UnsupportedOp
 from gradcheck_cli.exact.evaluate import condition, evaluate, round_to
+from gradcheck_cli.exact.functions import spec_of
+from gradcheck_cli.expr.catalog.spec import LIBM, ROUNDED
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
 PRECISION_BITS = {"float32": 24, "float64": 53}
 TINY = {"float32": 2.0**-149, "float64": 2.0**-1074}
 MAX_FINITE = {"float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
-LIBRARY_COST = 2
-EXACT_FUNCTIONS = ("Abs", "sign", "Heaviside", "relu")
-STEP_FUNCTIONS = ("sign", "Heaviside")
 
 
 @dataclass(frozen=True)
@@ -169,11 +168,12 @@ class Propagator:
             return value, error + self.rounding(abs(value), len(parts) - 1)
         if isinstance(node, sympy.Piecewise):
             return value, self.piecewise(node)
-        cost = 0 if type(node).__name__ in EXACT_FUNCTIONS else LIBRARY_COST
+        spec = spec_of(node.func)  # the catalog entry: its rounding cost, whether it steps
+        cost = spec.cost if spec is not None else LIBM
         if node.is_Pow and node.exp in (2, sympy.Rational(1, 2), -1):
-            cost = 1
+            cost = ROUNDED
         carried = mpmath.mpf(0)
-        if type(node).__name__ in STEP_FUNCTIONS:  # piecewise constant: errors do not carry
+        if spec is not None and spec.steps:  # piecewise constant: errors do not carry
             return value, carried
         for index, (_, e) in enumerate(parts, start=1):
             if e:

@@ -1,0 +1,41 @@
+"""Entries outside the grammar: functions the losses build (``expr/losses.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gradcheck_cli.expr.catalog import numeric as n
+from gradcheck_cli.expr.catalog.spec import FunctionSpec
+
+BCE_EPSILON = "1e-12"  # torch's clamp of z*(1-z) in binary_cross_entropy's backward
+
+
+def _bce(ctx: Any, z: Any, y: Any) -> Any:
+    n.domain(0 <= z <= 1, "binary cross-entropy of a z outside [0, 1]")
+    log_z = ctx.log(z) if z > 0 else ctx.mpf(-100)
+    log_1mz = ctx.log(1 - z) if z < 1 else ctx.mpf(-100)
+    return -(y * max(log_z, -100) + (1 - y) * max(log_1mz, -100))
+
+
+def _bce_definition(s: Any, z: Any, y: Any) -> Any:
+    return -(y * s.Max(s.log(z), -100) + (1 - y) * s.Max(s.log(1 - z), -100))
+
+
+ENTRIES = [
+    FunctionSpec(
+        "bce",
+        "torch's binary_cross_entropy of one sample bce(z, y): -(y*max(log z, -100) + "
+        "(1-y)*max(log(1-z), -100)); its derivative in z is torch's backward "
+        "(z - y) / max(z*(1-z), 1e-12), the true derivative wherever no clamp is active",
+        _bce,
+        sympy="bce",
+        derivatives=(
+            lambda s, z, y: (z - y) / s.Max(z * (1 - z), s.Rational(BCE_EPSILON)),
+            lambda s, z, y: s.Max(s.log(1 - z), -100) - s.Max(s.log(z), -100),
+        ),
+        definition=_bce_definition,
+        arity=(2, 2),
+        torch_name="torch.nn.functional.binary_cross_entropy",
+        fallback=("binary_cross_entropy.default", "binary_cross_entropy_backward.default"),
+    ),
+]
