@@ -6,7 +6,8 @@ Adding a loss is adding one entry to ``LOSSES``. A loss that is not in the catal
 expression of the grammar in ``z`` (the model) and ``y`` (the target): ``"(z-y)**4"``.
 
 Options (``--delta``, ``--eps``, ...) are numbers or flags bound to a loss by ``loss_spec``; a
-loss refuses the options it does not take. Imports stay light: SymPy and torch are imported by
+loss refuses the options it does not take. They are declared, and their values checked, in the
+option table (``gradcheck_cli.options``). Imports stay light: SymPy and torch are imported by
 the formulas and torch calls when they run.
 """
 
