@@ -2,7 +2,8 @@
 
 ``cli.py`` reads the options and calls ``run``; this module loads the cases, runs them
 (``cases.run_cases``), streams or prints the chosen report and returns the exit code.
-Case-file problems are all printed on stderr with exit code 2 before anything runs.
+Case-file problems are all raised at once (``CaseFileError``) before anything runs; ``cli.py``
+prints them.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gradcheck_cli.batch.casefile import CaseFileError, CaseSpec, load_cases
-from gradcheck_cli.errors import ExitCode
+from gradcheck_cli.batch.casefile import CaseSpec, load_cases
+from gradcheck_cli.errors import CaseFileError, ExitCode, OutputError
 
 
 def load(model: str | None, files: Sequence[str], defaults: Mapping[str, Any]) -> list[CaseSpec]:
@@ -47,12 +48,8 @@ def run(
     workers: int,
     quiet: bool,
 ) -> ExitCode:
-    try:
-        specs = load(model, files, defaults)
-    except CaseFileError as exc:
-        for message in exc.errors:
-            print(f"Error: {message}", file=sys.stderr)
-        return ExitCode.USAGE
+    """Load, run and report; raise CaseFileError (before anything runs) or OutputError."""
+    specs = load(model, files, defaults)
     from gradcheck_cli.batch.runner import run_cases
     from gradcheck_cli.report import batch as batchreport
     from gradcheck_cli.report import console as report
@@ -82,10 +79,7 @@ def run(
         try:
             write_junit(junit, "gradcheck", batchreport.junit_cases(batch), elapsed)
         except OSError as exc:
-            print(
-                f"Error: cannot write JUnit report {junit}: {exc.strerror or exc}", file=sys.stderr
-            )
-            return ExitCode.USAGE
+            raise OutputError(f"cannot write JUnit report {junit}: {exc.strerror or exc}") from None
     return ExitCode.OK if batch.ok else ExitCode.FAILED
 
 

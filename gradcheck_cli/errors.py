@@ -1,6 +1,7 @@
 """gradcheck's own errors and exit codes.
 
-The core raises these; the CLI turns them into one line on stderr and an exit code.
+Every error the package reports to its user derives from ``GradcheckError``; the command line
+turns them into ``Error: ...`` lines on stderr and an exit code in one place (``cli.py``).
 Every error carries the text it complains about and, where it applies, the 1-based column.
 """
 
@@ -33,6 +34,11 @@ class GradcheckError(Exception):
             return self.message
         return f"{self.message} at column {self.column} of {self.text!r}"
 
+    @property
+    def messages(self) -> tuple[str, ...]:
+        """One message per problem (one ``Error:`` line each)."""
+        return (str(self),)
+
 
 class ParseError(GradcheckError):
     """The expression text is not in gradcheck's grammar."""
@@ -50,6 +56,30 @@ class EvaluationError(GradcheckError):
     """The model cannot be evaluated at the requested point."""
 
     exit_code = ExitCode.FAILED
+
+
+class BadValue(UnsupportedError):
+    """One invalid option value (or case-file key); the message names the option."""
+
+
+class CaseFileError(GradcheckError):
+    """All problems found in case files; ``errors`` holds one message per problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        return tuple(self.errors)
+
+
+class OutputError(GradcheckError):
+    """A report cannot be written (e.g. the JUnit file's directory does not exist)."""
+
+
+class UsageError(GradcheckError):
+    """Options that do not fit together (e.g. both a MODEL and --file)."""
 
 
 class RoundingAnalysisError(GradcheckError):

@@ -1,54 +1,176 @@
-"""What is being checked: the options of a check and the roles of the model's symbols.
+"""The options of a check, declared once: ``OPTIONS`` is the one table they all come from.
+
+From the table come the command-line options (``cli.py`` builds its typer parameters from
+it), ``Options`` (its fields and defaults), the case-file keys and their checks
+(``batch/casefile.py``: ``KEYS``, ``CaseSpec``), ``spec_options`` and the loss options.
+Every value is checked once, by ``batch.values.convert``, with the same message for a single
+check and a batch. Pure standard library: ``gradcheck --help`` imports this module.
 
 Roles: ``x`` is the input and ``y`` the target by default; every other symbol is a parameter.
-What the user names explicitly wins over the defaults. Pure standard library.
+What the user names explicitly wins over the defaults.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from gradcheck_cli.errors import RoleError, UnsupportedError
+from gradcheck_cli.batch.values import MAX_SEEDS, BadValue, convert
+from gradcheck_cli.dtypes import DTYPES
+from gradcheck_cli.errors import RoleError
 
-DTYPES = ("float32", "float64")
 MAX_SAMPLES = 100_000
+REDUCTIONS = ("mean", "sum")
 
 
 @dataclass(frozen=True)
-class Options:
-    """Everything about a check except the model text."""
+class Option:
+    """One option of a check: a case-file key and (``cli``) a command-line option."""
 
-    loss: str = "mse"
-    seed: int = 0
-    dtype: str = "float32"
-    samples: int = 1
-    reduction: str = "mean"
-    inputs: tuple[str, ...] | None = None
-    target: str | None = None
-    params: tuple[str, ...] | None = None
-    at: tuple[tuple[str, float], ...] = field(default=())
-    expect: tuple[tuple[str, str], ...] = field(default=())  # hand values, as typed
-    decimals: int | None = None  # inputs of hand calculations rounded to this many decimals
-    loss_options: tuple[tuple[str, float | bool], ...] = ()  # --delta, --eps, --full, ...
-    strict: bool = False  # a kink (no derivative at the point) counts as a failure
+    name: str  # Options field, case-file key, and --name on the command line ('_' -> '-')
+    kind: str  # "str" | "int" | "number" | "bool" | "names" | "table" | "hand" | "seeds"
+    default: Any = None  # None: not given
+    help: str = ""
+    low: float | None = None  # inclusive bounds
+    high: float | None = None
+    above: float | None = None  # exclusive lower bound
+    choices: tuple[str, ...] = ()
+    flag: str = ""  # command-line spelling if not --name, e.g. "--full/--no-full"
+    loss: bool = False  # a loss option: goes to Options.loss_options, not a field of its own
+    field: bool = True  # a field of Options (False: the case's name, model, seed sweep)
+    in_defaults: bool = True  # may be set by [defaults] and the caller (not: name, model)
+    cli: bool = True  # a command-line option (False: name; the model is an argument)
 
-    def __post_init__(self) -> None:
-        from gradcheck_cli.expr.losses import REDUCTIONS
 
-        if self.dtype not in DTYPES:
-            raise UnsupportedError(f"unknown dtype '{self.dtype}' (supported: {', '.join(DTYPES)})")
-        if self.reduction not in REDUCTIONS:
-            raise UnsupportedError(
-                f"unknown reduction '{self.reduction}' (supported: {', '.join(REDUCTIONS)})"
-            )
-        if not 1 <= self.samples <= MAX_SAMPLES:
-            raise UnsupportedError(f"samples must be between 1 and {MAX_SAMPLES}")
-        if self.seed < 0:
-            raise UnsupportedError("seed must be 0 or more")
-        if self.decimals is not None and not 0 <= self.decimals <= 30:
-            raise UnsupportedError("decimals must be between 0 and 30")
+_LOSSES = (
+    "Loss: mse, l1 (mae), huber, smooth_l1, bce, bce_logits, soft_margin, poisson_nll, "
+    "gaussian_nll, none (the model output), or an expression in z and y."
+)
+
+OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in (
+        Option("name", "str", field=False, in_defaults=False, cli=False),
+        Option("model", "str", field=False, in_defaults=False, cli=False),
+        Option("loss", "str", "mse", _LOSSES),
+        Option("seed", "int", 0, "Seed: inputs from 10*seed, params from seed.", low=0),
+        Option("seeds", "seeds", None, "Seed sweep 'A..B', e.g. '1..100'.", field=False),
+        Option("samples", "int", 1, "Samples of every input and target.", low=1, high=MAX_SAMPLES),
+        Option("dtype", "str", "float32", " or ".join(DTYPES) + ".", choices=tuple(DTYPES)),
+        Option("reduction", "str", "mean", "Loss reduction: mean or sum.", choices=REDUCTIONS),
+        Option("inputs", "names", None, "Input symbols, comma-separated."),
+        Option("target", "str", None, "Target symbol (default y)."),
+        Option("params", "names", None, "Parameters to differentiate."),
+        Option("at", "table", (), "Fixed values NAME=NUMBER (repeatable or comma-separated)."),
+        Option(
+            "expect",
+            "hand",
+            (),
+            "Hand-computed gradient NAME=VALUE: rounding or mistake? (repeatable)",
+        ),
+        Option(
+            "decimals",
+            "int",
+            None,
+            "Inputs of the hand calculation rounded to K decimals (default: as typed).",
+            low=0,
+            high=30,
+        ),
+        Option("strict", "bool", False, "Count a kink (no derivative at the point) as a failure."),
+        Option("delta", "number", None, "huber: delta (default 1).", above=0, loss=True),
+        Option("beta", "number", None, "smooth_l1: beta (default 1).", low=0, loss=True),
+        Option("eps", "number", None, "poisson_nll / gaussian_nll: eps.", above=0, loss=True),
+        Option(
+            "full",
+            "bool",
+            None,
+            "poisson_nll / gaussian_nll: add the constant terms.",
+            flag="--full/--no-full",
+            loss=True,
+        ),
+        Option(
+            "log_input",
+            "bool",
+            None,
+            "poisson_nll: z is the log rate (default).",
+            flag="--log-input/--no-log-input",
+            loss=True,
+        ),
+        Option(
+            "var",
+            "number",
+            None,
+            "gaussian_nll: the constant variance (default 1).",
+            above=0,
+            loss=True,
+        ),
+    )
+}
+LOSS_OPTIONS = tuple(name for name, o in OPTIONS.items() if o.loss)  # delta, beta, ...
+
+
+def _check_fields(self: Any) -> None:
+    """``Options.__post_init__``: check every value once; store it in its canonical form."""
+    for name, option in OPTIONS.items():
+        if option.field and not option.loss:
+            value = getattr(self, name)
+            if value is not None or option.default is not None:
+                object.__setattr__(self, name, convert(option, value))
+    texts = tuple((k, v if isinstance(v, str) else repr(v)) for k, v in self.expect)
+    object.__setattr__(self, "expect", texts)  # hand values as typed: their decimals count
+    given = []
+    for name, value in self.loss_options:
+        if name not in LOSS_OPTIONS:
+            known = ", ".join(LOSS_OPTIONS)
+            raise BadValue(f"unknown loss option {name!r} (loss options: {known})")
+        given.append((name, convert(OPTIONS[name], value)))
+    object.__setattr__(self, "loss_options", tuple(given))
+
+
+Options = dataclasses.make_dataclass(
+    "Options",
+    [
+        (name, Any, dataclasses.field(default=o.default))
+        for name, o in OPTIONS.items()
+        if o.field and not o.loss
+    ]
+    + [("loss_options", tuple[tuple[str, float | bool], ...], dataclasses.field(default=()))],
+    frozen=True,
+    namespace={"__post_init__": _check_fields},
+)
+Options.__module__ = __name__
+Options.__doc__ = (
+    "Everything about a check except the model text: one field per entry of OPTIONS that is "
+    "a field, and loss_options ((name, value) pairs of the loss options). 'at' holds "
+    "(name, float) pairs, 'expect' (name, text as typed) pairs, 'inputs'/'params' tuples of "
+    "names or None."
+)
+
+
+def make_options(values: Mapping[str, Any]) -> Any:
+    """``Options`` from a mapping of option names (None: not given); loss options grouped."""
+    fields = {k: v for k, v in values.items() if v is not None and k not in LOSS_OPTIONS}
+    loss = tuple((k, values[k]) for k in LOSS_OPTIONS if values.get(k) is not None)
+    return Options(**fields, loss_options=loss)
+
+
+def from_command_line(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The command line's values of the options in OPTIONS, converted from their text forms
+    (``--inputs a,b``, ``--at w=1``, ...), not yet checked. A ``--seeds`` sweep replaces
+    ``--seed``."""
+    values = dict(given)
+    for name in ("inputs", "params"):
+        if values.get(name) is not None:
+            values[name] = tuple(p.strip() for p in values[name].split(",") if p.strip())
+    values["at"] = parse_at(values.get("at") or ())
+    values["expect"] = parse_expect(values.get("expect") or ())
+    if values.get("seeds") is not None:
+        values["seed"] = None
+    return values
 
 
 def _name_value_pairs(items: list[str] | tuple[str, ...], option: str) -> dict[str, str]:
@@ -96,3 +218,18 @@ def decimals_typed(text: str, name: str = "") -> int:
     if not number.is_finite():
         raise RoleError(f"--expect {name}: value must be finite, got '{text}'")
     return max(0, -int(number.as_tuple().exponent))
+
+
+__all__ = [
+    "LOSS_OPTIONS",
+    "MAX_SAMPLES",
+    "MAX_SEEDS",
+    "OPTIONS",
+    "Option",
+    "Options",
+    "decimals_typed",
+    "from_command_line",
+    "make_options",
+    "parse_at",
+    "parse_expect",
+]

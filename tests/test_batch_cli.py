@@ -216,8 +216,8 @@ CASE_FILE_ERRORS = [
         "values.toml",
         '[[case]]\nmodel = "w*x"\nseeds = "5..1"\nsamples = 0\n',
         [
-            "values.toml:3: case 1: key 'seeds': invalid seed range '5..1'",
-            "values.toml:4: case 1: key 'samples' is out of range",
+            "values.toml:3: case 1: invalid seed range '5..1'",
+            "values.toml:4: case 1: samples must be between 1 and 100000, got 0",
         ],
     ),
     (
@@ -261,7 +261,7 @@ def test_errors_of_several_files_are_all_listed(tmp_path):
     assert out.returncode == 2 and out.stdout == ""
     lines = out.stderr.splitlines()
     assert len(lines) == 3
-    assert "one.toml:2: case 1: key 'model' must be a non-empty string" in lines[0]
+    assert "one.toml:2: case 1: model must be a non-empty string" in lines[0]
     assert "two.txt: cannot read file: not UTF-8 text" in lines[1]
     assert "missing.toml: cannot read file: No such file or directory" in lines[2]
 

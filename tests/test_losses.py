@@ -147,7 +147,7 @@ def test_gaussian_variance_is_clamped_at_eps():
 def test_loss_options_are_checked():
     with pytest.raises(UnsupportedError, match="--delta does not apply to loss 'mse'"):
         check("w*x", loss_options=(("delta", 1.0),))
-    with pytest.raises(UnsupportedError, match="--delta must be > 0"):
+    with pytest.raises(UnsupportedError, match="delta must be > 0, got 0.0"):
         check("w*x", loss="huber", loss_options=(("delta", 0.0),))
 
 

@@ -18,42 +18,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from gradcheck_cli.batch.lines import Block, Layout, scan_layout
-from gradcheck_cli.batch.values import (
-    MAX_SEEDS,
-    BadValue,
-    Key,
-    convert,
-    kind_of,
-    parse_seed_range,
-    suggest,
-)
+from gradcheck_cli.batch.values import MAX_SEEDS, convert, kind_of, parse_seed_range, suggest
+from gradcheck_cli.errors import BadValue, CaseFileError
+from gradcheck_cli.options import OPTIONS, Option
 
 __all__ = ["KEYS", "MAX_SEEDS", "CaseFileError", "CaseSpec", "load_cases", "parse_seed_range"]
 
-# The single table of allowed keys. Adding a key (and its CaseSpec field) is one line here.
-KEYS: dict[str, Key] = {
-    "name": Key("str", in_defaults=False),
-    "model": Key("str", in_defaults=False),
-    "loss": Key("str", "mse"),
-    "seed": Key("int", 0, low=0),
-    "seeds": Key("seeds"),  # expanded: one CaseSpec per seed, not a CaseSpec field
-    "samples": Key("int", 1, low=1),
-    "dtype": Key("str", "float32", choices=("float32", "float64")),
-    "reduction": Key("str", "mean", choices=("mean", "sum")),
-    "inputs": Key("names", ()),
-    "target": Key("str"),
-    "params": Key("names", ()),
-    "at": Key("table", ()),
-    "expect": Key("table", ()),
-    "decimals": Key("int", None, low=0),
-    "strict": Key("bool", False),
-    "delta": Key("number", None, above=0),
-    "beta": Key("number", None, low=0),
-    "eps": Key("number", None, above=0),
-    "full": Key("bool"),
-    "log_input": Key("bool"),
-    "var": Key("number", None, above=0),
-}
+# The allowed keys: every option of the one table in gradcheck_cli.options.
+KEYS: dict[str, Option] = OPTIONS
 
 _PY_TYPES = {
     "str": str,
@@ -62,6 +34,7 @@ _PY_TYPES = {
     "bool": bool,
     "names": tuple[str, ...],
     "table": tuple[tuple[str, float], ...],
+    "hand": tuple[tuple[str, float | str], ...],
 }
 _FIELD_KEYS = {k: v for k, v in KEYS.items() if v.kind != "seeds"}
 
@@ -78,17 +51,10 @@ CaseSpec = dataclasses.make_dataclass(
 CaseSpec.__module__ = __name__  # make_dataclass(module=...) needs Python 3.12
 CaseSpec.__doc__ = (
     "One concrete check: a case for one seed. Fields: source, line and one per entry of "
-    "KEYS except 'seeds'. 'at'/'expect' are tuples of (name, float) sorted by name; "
-    "'inputs'/'params' are tuples of str; () means 'not given'."
+    "KEYS except 'seeds'. 'at'/'expect' are tuples of (name, float) sorted by name ('expect' "
+    "keeps a number given as text); 'inputs'/'params' are tuples of str; None or () means "
+    "'not given'."
 )
-
-
-class CaseFileError(Exception):
-    """All problems found in one case file; ``errors`` holds one message per problem."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("\n".join(self.errors))
 
 
 class _Report:
@@ -99,7 +65,7 @@ class _Report:
         self.items: list[tuple[int, str]] = []
 
     def add(self, line: int | None, where: str, message: str) -> None:
-        head = "options" if line is None else f"{self.source}:{line}"
+        head = None if line is None else f"{self.source}:{line}"  # None: the caller's options
         self.items.append((line or 0, ": ".join(p for p in (head, where, message) if p)))
 
     def raise_if_any(self) -> None:
@@ -253,7 +219,7 @@ def _check_table(
             report.add(line_of(key), where, f"key {key!r} is not allowed in defaults")
         else:
             try:
-                values[key] = convert(key, KEYS[key], value)
+                values[key] = convert(KEYS[key], value)
             except BadValue as exc:
                 report.add(line_of(key), where, str(exc))
     if "seed" in raw and "seeds" in raw and raw["seed"] is not None and raw["seeds"] is not None:

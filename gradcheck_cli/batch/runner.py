@@ -19,7 +19,7 @@ from typing import Any
 
 from gradcheck_cli.batch.casefile import CaseSpec, load_cases
 from gradcheck_cli.errors import GradcheckError
-from gradcheck_cli.options import Options
+from gradcheck_cli.options import OPTIONS, Options, make_options
 from gradcheck_cli.results import CheckResult
 
 __all__ = ["BatchResult", "CaseOutcome", "Runner", "check_file", "model_cases", "run_cases"]
@@ -83,32 +83,16 @@ class BatchResult:
         return {"cases": [o.to_dict() for o in self.outcomes], "summary": self.summary()}
 
 
-LOSS_OPTION_KEYS = ("delta", "beta", "eps", "var", "full", "log_input")  # as the CLI options
-
-
 def spec_options(spec: CaseSpec) -> Options:
-    """The ``Options`` of a case. Every CaseSpec field that ``Options`` has is passed through,
-    so the keys other features add to ``Options`` (loss options, ``expect``, ``decimals``)
-    plug in here without change; keys ``Options`` does not know yet are kept on the spec only.
-    ``()`` in a spec means "not given", which ``Options`` spells ``None`` for names.
+    """The ``Options`` of a case: its fields that are options (every entry of the option table
+    but the case's name, model and seed sweep), the loss options grouped. ``()`` in a spec
+    means "not given", which ``Options`` spells ``None`` for names.
     """
-    known = {f.name for f in dataclasses.fields(Options)}
-    values = {}
-    for field in dataclasses.fields(spec):
-        value = getattr(spec, field.name)
-        if field.name in known and value is not None:
-            values[field.name] = value
+    values = {name: getattr(spec, name) for name, option in OPTIONS.items() if option.field}
     for key in ("inputs", "params"):
         if values.get(key) == ():
-            values.pop(key)
-    loss_options = tuple(
-        (k, getattr(spec, k)) for k in LOSS_OPTION_KEYS if getattr(spec, k, None) is not None
-    )
-    if loss_options:
-        values["loss_options"] = loss_options
-    if "expect" in values:  # hand values: the shortest repr keeps the decimals typed
-        values["expect"] = tuple((name, repr(float(v))) for name, v in values["expect"])
-    return Options(**values)
+            values[key] = None
+    return make_options(values)
 
 
 class Runner:

@@ -1,7 +1,9 @@
-"""Value checks for case-file keys: one ``Key`` rule per key, converters, messages.
+"""Value checks for options and case-file keys: converters and their messages.
 
-Standard library only. ``convert`` returns the checked value in CaseSpec form (tuples,
-floats) or raises ``BadValue`` with a message that names the key.
+Standard library only. ``convert`` checks one value against its ``Option`` (the table in
+``gradcheck_cli.options``) and returns it in the form ``Options`` and ``CaseSpec`` hold
+(tuples, floats), or raises ``BadValue`` with one message that names the option. The same
+message is printed for a single check and for a batch (where the case-file location leads).
 """
 
 from __future__ import annotations
@@ -11,29 +13,17 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["MAX_SEEDS", "BadValue", "Key", "convert", "kind_of", "parse_seed_range", "suggest"]
+from gradcheck_cli.errors import BadValue
+
+if TYPE_CHECKING:
+    from gradcheck_cli.options import Option
+
+__all__ = ["MAX_SEEDS", "BadValue", "convert", "kind_of", "parse_seed_range", "suggest"]
 
 MAX_SEEDS = 100_000
-
-
-@dataclass(frozen=True)
-class Key:
-    """One allowed key: its kind, the CaseSpec default, and its constraints."""
-
-    kind: str  # "str" | "int" | "number" | "bool" | "names" | "table" | "seeds"
-    default: Any = None
-    low: float | None = None  # inclusive lower bound
-    above: float | None = None  # exclusive lower bound
-    choices: tuple[str, ...] = ()
-    in_defaults: bool = True  # may appear in [defaults] / caller defaults
-
-
-class BadValue(Exception):
-    """One invalid value; the message names the key."""
-
 
 _RANGE = re.compile(r"^\s*(\S+?)\s*\.\.\s*(\S+?)\s*$")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -58,77 +48,103 @@ def parse_seed_range(text: str) -> range:
     return range(start, stop + 1)
 
 
-def convert(key: str, rule: Key, value: Any) -> Any:
-    """Check ``value`` against ``rule``; return it converted (tuples, floats) or raise BadValue."""
-    kind = rule.kind
+def convert(option: Option, value: Any) -> Any:
+    """Check ``value`` against ``option``; return it converted or raise BadValue."""
+    name, kind = option.name, option.kind
     if kind == "seeds":
-        return _convert_seeds(key, value)
+        return _convert_seeds(name, value)
     if kind == "names":
         if not isinstance(value, list | tuple) or not all(_is_name(v) for v in value):
-            raise BadValue(
-                f"key {key!r} must be an array of names (identifiers), got {_show(value)}"
-            )
+            raise BadValue(f"{name} must be an array of names (identifiers), got {_show(value)}")
         return tuple(value)
-    if kind == "table":
-        return _convert_table(key, value)
+    if kind in ("table", "hand"):
+        return _convert_table(name, value, texts=kind == "hand")
     if kind == "str" and not (isinstance(value, str) and value.strip()):
-        raise BadValue(f"key {key!r} must be a non-empty string, got {_show(value)}")
+        raise BadValue(f"{name} must be a non-empty string, got {_show(value)}")
     if kind == "bool" and not isinstance(value, bool):
-        raise BadValue(f"key {key!r} must be a boolean (true/false), got {_show(value)}")
+        raise BadValue(f"{name} must be a boolean (true/false), got {_show(value)}")
     if kind == "int" and not _is_int(value):
-        raise BadValue(f"key {key!r} must be an integer{_bounds(rule)}, got {_show(value)}")
+        raise BadValue(f"{name} must be an integer, got {_show(value)}")
     if kind == "number":
         if not _is_number(value):
-            raise BadValue(
-                f"key {key!r} must be a finite number{_bounds(rule)}, got {_show(value)}"
-            )
+            raise BadValue(f"{name} must be a finite number, got {_show(value)}")
         value = float(value)
-    if rule.choices and value not in rule.choices:
-        options = ", ".join(repr(c) for c in rule.choices)
+    if option.choices and value not in option.choices:
         raise BadValue(
-            f"key {key!r} must be one of {options}, got {_show(value)}"
-            f"{suggest(value, rule.choices)}"
+            f"unknown {name} {value!r} (supported: {', '.join(option.choices)})"
+            f"{_suggest_choice(value, option.choices)}"
         )
-    too_low = (rule.low is not None and value < rule.low) or (
-        rule.above is not None and value <= rule.above
-    )
-    if too_low:
-        raise BadValue(f"key {key!r} is out of range: must be{_bounds(rule)}, got {_show(value)}")
+    if _out_of_range(option, value):
+        raise BadValue(f"{name} must be {_bounds(option)}, got {value!r}")
     return value
 
 
-def _convert_seeds(key: str, value: Any) -> tuple[int, ...]:
+def _out_of_range(option: Option, value: Any) -> bool:
+    return (
+        (option.low is not None and value < option.low)
+        or (option.above is not None and value <= option.above)
+        or (option.high is not None and value > option.high)
+    )
+
+
+def _bounds(option: Option) -> str:
+    if option.low is not None and option.high is not None:
+        return f"between {option.low:g} and {option.high:g}"
+    if option.above is not None:
+        return f"> {option.above:g}"
+    return f"{option.low:g} or more"
+
+
+def _convert_seeds(name: str, value: Any) -> tuple[int, ...]:
     if isinstance(value, range):
         value = list(value)
     if isinstance(value, str):
         try:
             return tuple(parse_seed_range(value))
         except ValueError as exc:
-            raise BadValue(f"key {key!r}: {exc}") from None
+            raise BadValue(str(exc)) from None
     if not isinstance(value, list | tuple) or not value or not all(_is_int(v) for v in value):
         raise BadValue(
-            f"key {key!r} must be a non-empty array of integers or an 'A..B' range "
+            f"{name} must be a non-empty array of integers or an 'A..B' range "
             f"string, got {_show(value)}"
         )
     if any(v < 0 for v in value):
-        raise BadValue(f"key {key!r} is out of range: seeds must be >= 0, got {_show(value)}")
+        raise BadValue(f"{name} must be 0 or more, got {_show(value)}")
     if len(value) > MAX_SEEDS:
-        raise BadValue(f"key {key!r} has {len(value)} seeds (at most {MAX_SEEDS})")
+        raise BadValue(f"{name}: {len(value)} seeds (at most {MAX_SEEDS})")
     repeated = sorted(seed for seed, count in Counter(value).items() if count > 1)
     if repeated:
-        raise BadValue(f"key {key!r} repeats seeds {repeated[:10]}")
+        raise BadValue(f"{name} repeats seeds {repeated[:10]}")
     return tuple(value)
 
 
-def _convert_table(key: str, value: Any) -> tuple[tuple[str, float], ...]:
-    if not isinstance(value, Mapping):
-        raise BadValue(f"key {key!r} must be a table of name = number, got {_show(value)}")
-    bad = [f"{k} = {_show(v)}" for k, v in value.items() if not (_is_name(k) and _is_number(v))]
+def _convert_table(name: str, value: Any, texts: bool) -> tuple[tuple[str, Any], ...]:
+    """A table of name = number: a mapping (sorted by name) or (name, number) pairs (in order).
+
+    ``texts``: numbers may also be given as the text typed (hand values keep their decimals).
+    """
+    if isinstance(value, Mapping):
+        pairs = sorted(value.items())
+    elif isinstance(value, list | tuple) and all(
+        isinstance(p, list | tuple) and len(p) == 2 for p in value
+    ):
+        pairs = [tuple(p) for p in value]
+    else:
+        raise BadValue(f"{name} must be a table of name = number, got {_show(value)}")
+    ok = _is_text_number if texts else _is_number
+    bad = [f"{k} = {_show(v)}" for k, v in pairs if not (_is_name(k) and ok(v))]
     if bad:
-        raise BadValue(
-            f"key {key!r} must map names to finite numbers; bad entries: " + ", ".join(bad)
-        )
-    return tuple(sorted((k, float(v)) for k, v in value.items()))
+        raise BadValue(f"{name} must map names to finite numbers; bad entries: " + ", ".join(bad))
+    return tuple((k, v if isinstance(v, str) else float(v)) for k, v in pairs)
+
+
+def _is_text_number(value: Any) -> bool:
+    if not isinstance(value, str):
+        return _is_number(value)
+    try:
+        return Decimal(value).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def _is_int(value: Any) -> bool:
@@ -141,12 +157,6 @@ def _is_number(value: Any) -> bool:
 
 def _is_name(value: Any) -> bool:
     return isinstance(value, str) and value.isidentifier()
-
-
-def _bounds(rule: Key) -> str:
-    if rule.above is not None:
-        return f" > {rule.above:g}"
-    return f" >= {rule.low:g}" if rule.low is not None else ""
 
 
 def kind_of(value: Any) -> str:
@@ -167,6 +177,14 @@ def kind_of(value: Any) -> str:
 def _show(value: Any) -> str:
     text = str(value).lower() if isinstance(value, bool) else repr(value)
     return f"{kind_of(value)} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _suggest_choice(word: str, choices: tuple[str, ...]) -> str:
+    """A suggestion for a misspelt choice, not for another number: 'flaot32' gets 'float32',
+    'float16' (a real dtype gradcheck does not support) gets no 'float64'."""
+    hint = suggest(word, choices)
+    letters = re.sub(r"[0-9]", "", word)
+    return "" if any(re.sub(r"[0-9]", "", c) == letters for c in choices) else hint
 
 
 def suggest(word: Any, candidates: Any) -> str:
