@@ -3,7 +3,7 @@
 From the table come the command-line options (``cli.py`` builds its typer parameters from
 it), ``Options`` (its fields and defaults), the case-file keys and their checks
 (``batch/casefile.py``: ``KEYS``, ``CaseSpec``), ``spec_options`` and the loss options.
-Every value is checked once, by ``batch.values.convert``, with the same message for a single
+Every value is checked once, by ``values.convert``, with the same message for a single
 check and a batch. Pure standard library: ``gradcheck --help`` imports this module.
 
 Roles: ``x`` is the input and ``y`` the target by default; every other symbol is a parameter.
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gradcheck_cli.batch.values import MAX_SEEDS, BadValue, convert
 from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import RoleError
+from gradcheck_cli.values import MAX_SEEDS, BadValue, convert
 
 MAX_SAMPLES = 100_000
 REDUCTIONS = ("mean", "sum")

@@ -11,12 +11,13 @@ import ast
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
-from gradcheck_cli.errors import EvaluationError, RoleError
+from gradcheck_cli.errors import EvaluationError
 from gradcheck_cli.expr.catalog import CONSTANTS
-from gradcheck_cli.expr.losses import draw_targets, loss_spec
 from gradcheck_cli.expr.parse import Expr, parse
+from gradcheck_cli.losses import draw_targets, loss_spec
 from gradcheck_cli.options import Options, decimals_typed
 from gradcheck_cli.results import CheckResult, GradientResult
 from gradcheck_cli.roles import Roles, assign_roles, check_expect, check_fixed
@@ -89,40 +90,14 @@ def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ..
     )
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One point, built once: the values both the exact side and the torch side read."""
-
-    values: tuple[tuple[str, tuple[float, ...]], ...]  # name -> one value per sample
-    points: tuple[dict[str, float], ...]  # per sample: name -> value (exact binary floats)
-    tensors: tuple[Any, ...]  # inputs, target, params (params require grad)
-
-
-def sample(prepared: Prepared, options: Options) -> Sample:
-    """Seeded draws (with the values fixed by ``--at``), as floats and as tensors."""
-    from gradcheck_cli import torch_side
-
-    roles, dtype = prepared.roles, options.dtype
-    values = torch_side.draw(roles, options.seed, options.samples, dtype, dict(options.at))
-    if roles.target and roles.target not in dict(options.at):
-        values[roles.target] = draw_targets(prepared.loss, values[roles.target], dtype)
-    for name, items in values.items():
-        if not all(math.isfinite(v) for v in items):
-            raise RoleError(f"value of '{name}' overflows {dtype}")
-    points = tuple(
-        {name: v[min(i, len(v) - 1)] for name, v in values.items()} for i in range(options.samples)
-    )
-    tensors = torch_side.build_inputs(roles, values, dtype)
-    return Sample(tuple(values.items()), points, tuple(tensors))
-
-
 def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     """Evaluate a prepared problem at ``seed`` (default: the options' seed)."""
-    from gradcheck_cli import verdict
+    from gradcheck_cli import torch_side, verdict
     from gradcheck_cli.exact import kinks
 
     options = prepared.options if seed is None else replace(prepared.options, seed=seed)
-    point = sample(prepared, options)
+    targets = partial(draw_targets, prepared.loss, dtype=options.dtype)
+    point = torch_side.sample(prepared.roles, options, targets)
     got, traced, reason = prepared.autograd.run(list(point.tensors))
     loss_exact, loss_problem = _exact(prepared.loss_expr, point.points, options)
     step = _Gradients(prepared, options, point, got, traced, reason)
@@ -178,7 +153,7 @@ class _Gradients:
         self,
         prepared: Prepared,
         options: Options,
-        point: Sample,
+        point: Any,
         got: Any,
         traced: Any,
         reason: str,
@@ -310,12 +285,8 @@ def _result(
 def check(
     model: str, *, lowerings: Mapping[str, Callable[..., Any]] | None = None, **options: Any
 ) -> CheckResult:
-    """Check every gradient of ``model`` under ``options`` (see ``Options``)."""
-    if "at" in options and isinstance(options["at"], Mapping):
-        options["at"] = tuple(options["at"].items())
-    for key in ("inputs", "params"):
-        if options.get(key) is not None:
-            options[key] = tuple(options[key])
+    """Check every gradient of ``model`` under ``options`` (see ``Options``; ``at`` may be a
+    mapping, ``inputs``/``params`` any sequence of names)."""
     return check_options(model, Options(**options), lowerings)
 
 
@@ -333,12 +304,11 @@ def _hand(
     if options.decimals is None and name not in texts:
         return None, None
     from gradcheck_cli.rounding import hand as handcalc
+    from gradcheck_cli.verdict import judge_hand
 
     typed = decimals_typed(texts[name], name) if name in texts else None
     decimals = options.decimals if options.decimals is not None else typed
     env = handcalc.envelope(
         grad, points, options.reduction, decimals, typed if typed is not None else decimals, center
     )
-    from gradcheck_cli.verdict import judge_hand
-
     return env, (judge_hand(name, texts[name], env) if name in texts else None)

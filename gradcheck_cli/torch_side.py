@@ -17,11 +17,13 @@ description stays light.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gradcheck_cli.errors import RoleError
 from gradcheck_cli.expr.catalog import CONSTANTS, FUNCTIONS
 from gradcheck_cli.expr.parse import Expr
 from gradcheck_cli.roles import Roles
@@ -104,6 +106,34 @@ def draw(
         rounded = torch.tensor(value, dtype=torch_dtype).item()
         values[name] = (rounded,) * len(values[name])
     return values
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One point, built once: the values both the exact side and the torch side read."""
+
+    values: tuple[tuple[str, tuple[float, ...]], ...]  # name -> one value per sample
+    points: tuple[dict[str, float], ...]  # per sample: name -> value (exact binary floats)
+    tensors: tuple[Any, ...]  # inputs, target, params (params require grad)
+
+
+def sample(
+    roles: Roles, options: Any, targets: Callable[[tuple[float, ...]], tuple[float, ...]]
+) -> Sample:
+    """Seeded draws (with the values fixed by ``--at``; drawn targets mapped by ``targets``
+    into the loss's domain), as floats and as tensors."""
+    dtype = options.dtype
+    values = draw(roles, options.seed, options.samples, dtype, dict(options.at))
+    if roles.target and roles.target not in dict(options.at):
+        values[roles.target] = targets(values[roles.target])
+    for name, items in values.items():
+        if not all(math.isfinite(v) for v in items):
+            raise RoleError(f"value of '{name}' overflows {dtype}")
+    points = tuple(
+        {name: v[min(i, len(v) - 1)] for name, v in values.items()} for i in range(options.samples)
+    )
+    tensors = build_inputs(roles, values, dtype)
+    return Sample(tuple(values.items()), points, tuple(tensors))
 
 
 @dataclass(frozen=True)

@@ -38,15 +38,12 @@ from typing import Any
 
 import mpmath
 
+from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.exact.evaluate import round_to
 from gradcheck_cli.exact.kinks import KinkFacts
 from gradcheck_cli.results import HandCheck
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
-UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
-PRECISION_BITS = {"float32": 24, "float64": 53}
-TINY = {"float32": 2.0**-149, "float64": 2.0**-1074}
-MAX_FINITE = {"float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
 SHRINK = 2.0**-20  # a float64 error this much smaller than float32's is rounding
 
 
@@ -159,7 +156,8 @@ def _between(got: float | None, left: float | None, right: float | None, slack: 
 def _measure(facts: Facts) -> Decision:
     """Rule 2: the error against the exact value, and whether rounding explains it."""
     exact, bound, dtype = facts.exact, facts.bound, facts.dtype
-    u, tiny = UNIT_ROUNDOFF[dtype], TINY[dtype]
+    d = DTYPES[dtype]
+    u, tiny = d.unit_roundoff, d.tiny
     tolerance = SAFETY * bound + tiny
     kappa = None if exact == 0 else bound / (u * float(abs(exact)))
     unused = "autograd gave no gradient (parameter unused): taken as 0"
@@ -168,7 +166,7 @@ def _measure(facts: Facts) -> Decision:
     if math.isnan(got):
         reason = "autograd returned NaN where the exact gradient is finite"
         return Decision(Verdict.FAIL, reason, math.nan, None, None, None, bound, kappa, tolerance)
-    beyond = abs(exact) > MAX_FINITE[dtype]
+    beyond = abs(exact) > d.max
     if math.isinf(got) or beyond:
         if math.isinf(got) and beyond and math.copysign(1, got) == mpmath.sign(exact):
             reason = f"overflow: the exact value is beyond {dtype}'s range"
@@ -182,7 +180,7 @@ def _measure(facts: Facts) -> Decision:
     ulps = float(error) / ulp(rounded, dtype)
     bits = math.log2(1 + floats_between(got, rounded, dtype))
     passed = error <= tolerance or got == rounded  # the correctly rounded value is the best
-    ill = passed and kappa is not None and kappa > 2.0 ** (PRECISION_BITS[dtype] / 2)
+    ill = passed and kappa is not None and kappa > 2.0 ** (d.bits / 2)
     rel = None if exact == 0 else float(error / abs(exact))
     verdict = Verdict.PASS if passed else Verdict.FAIL
     return Decision(verdict, note, float(error), rel, ulps, bits, bound, kappa, tolerance, ill)
@@ -192,9 +190,9 @@ def ulp(value: float, dtype: str) -> float:
     """The spacing of ``dtype`` floats at ``value`` (the subnormal spacing near zero)."""
     value = abs(value)
     if value == 0 or math.isinf(value):
-        return TINY[dtype]
+        return DTYPES[dtype].tiny
     exponent = math.frexp(value)[1] - 1  # value = m * 2^exponent, 1 <= m < 2
-    return max(2.0 ** (exponent - PRECISION_BITS[dtype] + 1), TINY[dtype])
+    return max(2.0 ** (exponent - DTYPES[dtype].bits + 1), DTYPES[dtype].tiny)
 
 
 def floats_between(a: float, b: float, dtype: str) -> int:

@@ -26,7 +26,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_readme_lists_every_function_and_loss():
     from gradcheck_cli.expr.catalog import markdown_table
-    from gradcheck_cli.expr.losses import LOSSES
+    from gradcheck_cli.losses import LOSSES
 
     assert markdown_table().rstrip("\n") in README
     for name in LOSSES:

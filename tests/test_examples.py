@@ -29,7 +29,7 @@ def test_every_example_case_passes(path):
 
 def test_the_examples_cover_every_function_and_loss():
     from gradcheck_cli.expr.catalog import FUNCTIONS
-    from gradcheck_cli.expr.losses import LOSSES
+    from gradcheck_cli.losses import LOSSES
 
     text = "\n".join(p.read_text() for p in CASE_FILES)
     for name in FUNCTIONS:

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from gradcheck_cli.batch.lines import Block, Layout, scan_layout
-from gradcheck_cli.batch.values import MAX_SEEDS, convert, kind_of, parse_seed_range, suggest
 from gradcheck_cli.errors import BadValue, CaseFileError
 from gradcheck_cli.options import OPTIONS, Option
+from gradcheck_cli.values import MAX_SEEDS, convert, kind_of, parse_seed_range, suggest
 
 __all__ = ["KEYS", "MAX_SEEDS", "CaseFileError", "CaseSpec", "load_cases", "parse_seed_range"]
 

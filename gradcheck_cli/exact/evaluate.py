@@ -16,6 +16,7 @@ from typing import Any
 import mpmath
 import sympy
 
+from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import Ambiguous, EvaluationError
 from gradcheck_cli.exact.functions import spec_of
 from gradcheck_cli.expr.catalog.numeric import decide
@@ -134,7 +135,6 @@ def _is_nan(value: Any, ctx: Any) -> bool:
 
 
 MAX_PRECISION = 4096
-FLOAT32_MAX = 3.4028234663852886e38
 WIDTH_BITS = 80  # an enclosure this narrow measures errors far below float64's ulp
 
 
@@ -203,13 +203,14 @@ def iv_precision(prec: int) -> Iterator[None]:
 
 def round_to(value: mpmath.mpf, dtype: str) -> float:
     """Round an exact value to the nearest value of ``dtype`` (returned as a Python float)."""
-    if dtype == "float64":
-        return float(value)
-    with mpmath.workprec(24):
-        rounded = float(+value)  # nearest with 24 significant bits: a float32 value if in range
-    if abs(rounded) > FLOAT32_MAX:
+    d = DTYPES[dtype]
+    if d.bits == 53:
+        return float(value)  # mpmath rounds to the nearest double
+    with mpmath.workprec(d.bits):
+        rounded = float(+value)  # nearest with d.bits significant bits: a dtype value if in range
+    if abs(rounded) > d.max:
         return math.copysign(math.inf, rounded)
-    return rounded  # below float32's normal range this ignores subnormal spacing
+    return rounded  # below the dtype's normal range this ignores subnormal spacing
 
 
 def exact(expr: sympy.Expr, values: Mapping[str, float], start: int = 128) -> mpmath.mpf:

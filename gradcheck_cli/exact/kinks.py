@@ -20,12 +20,12 @@ from typing import Any
 import mpmath
 import sympy
 
+from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import EvaluationError
 from gradcheck_cli.exact.evaluate import evaluate, exact
 from gradcheck_cli.exact.functions import spec_of, sympy_args
 from gradcheck_cli.exact.symbolic import symbol
 
-BITS = {"float32": 24, "float64": 53}
 NEAR_FACTOR = 64  # a switch argument within NEAR_FACTOR * ops * u * magnitude of 0 is "near"
 ONE_SIDED_STEP = -100  # one-sided derivatives: the gradient at p +- 2**-100 * max(1, |p|)
 
@@ -90,7 +90,7 @@ def _at_switch(u: sympy.Expr, point: Mapping[str, float], dtype: str) -> str:
         if value == 0:
             return "exact"
         ops = sum(1 for _ in sympy.preorder_traversal(u))
-        near = NEAR_FACTOR * ops * mpmath.ldexp(size, -BITS[dtype])
+        near = NEAR_FACTOR * ops * mpmath.ldexp(size, -DTYPES[dtype].bits)
         return "near" if abs(value) <= near else ""
 
 

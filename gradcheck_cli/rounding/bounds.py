@@ -29,16 +29,13 @@ from typing import Any
 import mpmath
 import sympy
 
+from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import EvaluationError, OutOfDomain, UnsupportedOp
 from gradcheck_cli.exact.evaluate import condition, evaluate, round_to
 from gradcheck_cli.exact.functions import spec_of
 from gradcheck_cli.expr.catalog.spec import LIBM, ROUNDED
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
-UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
-PRECISION_BITS = {"float32": 24, "float64": 53}
-TINY = {"float32": 2.0**-149, "float64": 2.0**-1074}
-MAX_FINITE = {"float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,7 @@ def sympy_bound(
     grad: sympy.Expr, samples: list[Mapping[str, float]], reduction: str, dtype: str
 ) -> float:
     """First-order bound of evaluating the reduced SymPy gradient in ``dtype``."""
-    u = UNIT_ROUNDOFF[dtype]
+    u = DTYPES[dtype].unit_roundoff
     with mpmath.workprec(96):
         total_bound, total_abs = mpmath.mpf(0), mpmath.mpf(0)
         for point in samples:

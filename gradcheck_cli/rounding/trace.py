@@ -49,8 +49,8 @@ from typing import Any
 
 import torch
 
-from gradcheck_cli.rounding.aten_ops import (
-    HANDLERS,
+from gradcheck_cli.rounding.aten_ops import HANDLERS
+from gradcheck_cli.rounding.tape import (
     UNIT,
     M,
     OutOfDomain,

@@ -1,4 +1,4 @@
-"""Entries outside the grammar: functions the losses build (``expr/losses.py``)."""
+"""Entries outside the grammar: functions the losses build (``losses.py``)."""
 
 from __future__ import annotations
 

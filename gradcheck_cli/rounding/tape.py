@@ -1,0 +1,152 @@
+"""The tape of exact rounding steps: each primitive floating-point step with its exact value
+(mpmath, 200 bits, a private context) and its local absolute error bound ``c * (u*|v| + eta)``
+(see the table in ``gradcheck_cli.rounding.trace``). ``rounding.aten_ops`` expands aten ops
+into these steps; ``rounding.trace`` sweeps adjoints back through them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import mpmath
+import torch
+
+from gradcheck_cli.dtypes import DTYPES
+from gradcheck_cli.errors import OutOfDomain, UnsupportedOp
+
+_PREC = 200
+M = mpmath.MPContext()
+M.prec = _PREC
+_TORCH = {getattr(torch, d.torch_name): d for d in DTYPES.values()}
+UNIT = {dt: (d.unit_roundoff, d.tiny) for dt, d in _TORCH.items()}  # u and eta per torch dtype
+FMAX = {dt: d.max for dt, d in _TORCH.items()}
+
+
+class Ref(NamedTuple):
+    id: int
+
+
+@dataclass
+class _Prim:
+    kind: str
+    args: tuple[int, ...]
+    val: list
+    err: list
+    exact: bool
+    owner: tuple[str, str]
+    extra: Any = None
+
+
+_UNARY = {
+    "neg": (lambda x: -x, lambda x, v: -1),
+    "id": (lambda x: x, lambda x, v: 1),
+    "sqrt": (M.sqrt, lambda x, v: 1 / (2 * v)),
+    "exp": (M.exp, lambda x, v: v),
+    "expm1": (M.expm1, lambda x, v: v + 1),
+    "log": (M.log, lambda x, v: 1 / x),
+    "log1p": (M.log1p, lambda x, v: 1 / (1 + x)),
+    "sin": (M.sin, lambda x, v: M.cos(x)),
+    "cos": (M.cos, lambda x, v: -M.sin(x)),
+    "tanh": (M.tanh, lambda x, v: 1 - v * v),
+}
+_BINARY = {
+    "add": (lambda a, b: a + b, lambda a, b, v: (1, 1)),
+    "sub": (lambda a, b: a - b, lambda a, b, v: (1, -1)),
+    "mul": (lambda a, b: a * b, lambda a, b, v: (b, a)),
+    "div": (lambda a, b: a / b, lambda a, b, v: (1 / b, -v / b)),
+}
+
+
+def pick(xs: list, j: int):
+    return xs[0] if len(xs) == 1 else xs[j]
+
+
+class Tape:
+    """Flat list of primitive steps with exact values and local absolute error bounds."""
+
+    def __init__(self, dtype: torch.dtype):
+        self.dtype = dtype
+        self.u, self.eta = (M.mpf(t) for t in UNIT[dtype])
+        self.fmax = M.mpf(FMAX[dtype])
+        self.prims: list[_Prim] = []
+        self.owner = ("", "")
+
+    def _push(self, kind, args, val, err, exact, extra=None) -> int:
+        self.prims.append(_Prim(kind, tuple(args), val, err, exact, self.owner, extra))
+        return len(self.prims) - 1
+
+    def leaf(self, val: list, exact: bool = True) -> int:
+        return self._push("leaf", (), list(val), [M.zero] * len(val), exact)
+
+    def const(self, x: float | int | bool, n: int = 1) -> int:
+        exact_val = M.mpf(x)
+        rounded = torch.tensor(float(x), dtype=torch.float64).to(self.dtype).item()
+        err = abs(M.mpf(rounded) - exact_val)
+        return self._push("leaf", (), [exact_val] * n, [err] * n, err == 0)
+
+    def ref(self, x) -> int:
+        return x.id if isinstance(x, Ref) else self.const(x)
+
+    def op(self, kind: str, args, c: float = 1, eta_count: float | None = None, extra=None):
+        xs = [self.prims[a].val for a in args]
+        n = max(len(x) for x in xs)
+        if any(len(x) not in (1, n) for x in xs):
+            raise UnsupportedOp(f"broadcast {[len(x) for x in xs]}")
+        try:
+            val = [
+                _fwd(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
+                for j in range(n)
+            ]
+        except ZeroDivisionError as exc:
+            raise OutOfDomain(f"{self.owner[0]}: division by zero") from exc
+        if not all(isinstance(v, M.mpf) and M.isfinite(v) for v in val):
+            raise OutOfDomain(f"{self.owner[0]} ({self.owner[1]}): {kind} has no finite real value")
+        ec = c if eta_count is None else eta_count
+        err = [c * self.u * abs(v) + ec * self.eta for v in val]
+        exact = c == 0 and all(self.prims[a].exact for a in args)
+        return self._push(kind, args, val, err, exact, extra)
+
+    def reduce_sum(self, a: int) -> int:
+        xs = self.prims[a].val
+        s = M.fsum(xs)
+        err = (len(xs) - 1) * self.u * M.fsum(abs(x) for x in xs)
+        return self._push("sum", (a,), [s], [err], len(xs) == 1 and self.prims[a].exact)
+
+    def expand(self, a: int, n: int) -> int:
+        p = self.prims[a]
+        if len(p.val) == n:
+            return a
+        if len(p.val) != 1:
+            raise UnsupportedOp(f"expand {len(p.val)}->{n}")
+        return self._push("expand", (a,), p.val * n, [M.zero] * n, p.exact)
+
+    def is_pow2(self, a: int) -> bool:
+        p = self.prims[a]
+        return p.exact and all(v != 0 and abs(v.man) == 1 for v in p.val)
+
+    def is_zero(self, a: int) -> bool:
+        p = self.prims[a]
+        return p.exact and all(v == 0 for v in p.val)
+
+
+def _fwd(kind: str, xs: list, extra):
+    if kind in _UNARY:
+        return _UNARY[kind][0](xs[0])
+    if kind in _BINARY:
+        return _BINARY[kind][0](*xs)
+    if kind == "scale":
+        return xs[0] * extra
+    if kind == "powk":
+        return xs[0] ** extra
+    raise UnsupportedOp(kind)
+
+
+def partials(kind: str, xs: list, v, extra) -> tuple:
+    if kind in _UNARY:
+        return (_UNARY[kind][1](xs[0], v),)
+    if kind in _BINARY:
+        return _BINARY[kind][1](*xs, v)
+    if kind == "scale":
+        return (extra,)
+    return (extra * xs[0] ** (extra - 1),)  # powk
