@@ -1,6 +1,8 @@
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from gradcheck_cli.cli import app
 from gradcheck_cli.pipeline import check
 
 TUTORIAL = {
@@ -15,6 +17,20 @@ TUTORIAL = {
 def tutorial():
     """The seed tutorial's run: gradcheck "w*x+b" --loss mse --seed 1."""
     return check("w*x+b", loss="mse", seed=1)
+
+
+def gradcheck(*args, input=None):
+    """Run the command line in this process (no torch import per call): a click Result with
+    ``exit_code``, ``stdout`` and ``stderr`` kept apart (typer's CliRunner; ``output`` mixes
+    them). Exceptions other than SystemExit are re-raised, so a bug shows its traceback."""
+    return CliRunner().invoke(
+        app,
+        [str(a) for a in args],
+        input=input,
+        prog_name="gradcheck",
+        catch_exceptions=False,
+        env={"NO_COLOR": None, "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "COLUMNS": None},
+    )
 
 
 pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs pytest in temporary projects

@@ -1,14 +1,19 @@
-"""Batch runs through the installed ``gradcheck`` command: reports, counts and exit codes."""
+"""Batch runs through the command line (in this process): reports, counts and exit codes.
+
+The known case file is run once per module (``known_batch``); each report format is then
+rendered by the real command line from that one batch: while the module runs,
+``run_cases`` answers the known file's own cases from the cached outcomes (handing them to
+``on_result`` in order, as the real one does) and runs anything else for real.
+"""
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
+from conftest import gradcheck
 
-GRADCHECK = Path(sys.executable).with_name("gradcheck")
+from gradcheck_cli.batch import runner
+from gradcheck_cli.batch.casefile import load_cases
 
 # 7 cases: 4 pass, 1 fails (float32 exp(100) overflows, so autograd's gradient is NaN),
 # 1 undefined (log of a negative number), 1 error (bad syntax)
@@ -51,22 +56,65 @@ NAMES = [
 STATUSES = ["pass", "pass", "pass", "pass", "fail", "undefined", "error"]
 
 
-def run(*args, **kwargs):
-    return subprocess.run(
-        [str(GRADCHECK), *map(str, args)], capture_output=True, text=True, timeout=300, **kwargs
-    )
+def run(*args, input=None):
+    return gradcheck(*args, input=input)
+
+
+@pytest.fixture(scope="module")
+def known_batch(tmp_path_factory):
+    """Run the known file once; then, for this module, the same cases are not run again.
+
+    ``gradcheck_cli.batch.runner.run_cases`` is wrapped: a call with exactly the cases of an
+    earlier call (one worker) replays that call's outcomes through ``on_result``, in order,
+    and returns its batch; anything else runs for real. Yields the known file, its batch and
+    the list of replays. (Should the command line stop calling ``run_cases`` through that
+    module, nothing is replayed: every test still runs the cases for real, and
+    test_the_batch_runs_once_and_every_report_renders_it says so.)
+    """
+    path = tmp_path_factory.mktemp("batch") / "known.toml"
+    path.write_text(KNOWN)
+    real = runner.run_cases
+    done = {}
+    replays = []
+
+    def run_cases(specs, workers=1, on_result=None):
+        key = repr(list(specs))  # CaseSpec is a dataclass: its repr shows every field
+        if workers != 1 or key not in done:
+            batch = real(specs, workers=workers, on_result=on_result)
+            if workers == 1:
+                done[key] = batch
+            return batch
+        replays.append(key)
+        for outcome in done[key].outcomes:
+            if on_result is not None:
+                on_result(outcome)
+        return done[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "run_cases", run_cases)
+        first = run("--file", path, "--format", "jsonl")
+        assert first.exit_code == 1, first.stderr
+        batches = list(done.values()) or [real(load_cases(str(path)))]
+        yield path, batches[0], replays
 
 
 @pytest.fixture
-def known(tmp_path):
-    path = tmp_path / "known.toml"
-    path.write_text(KNOWN)
-    return path
+def known(known_batch):
+    return known_batch[0]
+
+
+def test_the_batch_runs_once_and_every_report_renders_it(known_batch):
+    path, batch, replays = known_batch
+    assert [(o.case, o.status) for o in batch.outcomes] == list(zip(NAMES, STATUSES, strict=True))
+    before = len(replays)
+    out = run("--file", path, "--format", "json")
+    assert len(replays) == before + 1, "the command line no longer calls runner.run_cases"
+    assert json.loads(out.stdout)["cases"] == [o.to_dict() for o in batch.outcomes]
 
 
 def test_table_lists_every_case_counts_them_and_draws_the_failures(known):
     out = run("--file", known)
-    assert out.returncode == 1, out.stderr
+    assert out.exit_code == 1, out.stderr
     assert out.stderr == ""
     lines = out.stdout.splitlines()
     assert lines[0].split() == ["PASS", "tutorial", "w*x+b", "mse", "float32"]
@@ -80,7 +128,7 @@ def test_table_lists_every_case_counts_them_and_draws_the_failures(known):
 
 def test_quiet_table_shows_only_what_did_not_pass(known):
     out = run("--file", known, "--quiet")
-    assert out.returncode == 1
+    assert out.exit_code == 1
     assert [line.split()[0] for line in out.stdout.splitlines()[:4]] == [
         "FAIL",
         "UNDEFINED",
@@ -91,7 +139,7 @@ def test_quiet_table_shows_only_what_did_not_pass(known):
 
 def test_json_document(known, tutorial):
     out = run("--file", known, "--format", "json")
-    assert out.returncode == 1
+    assert out.exit_code == 1
     doc = json.loads(out.stdout)
     assert set(doc) == {"cases", "summary"}
     assert doc["summary"] == {"total": 7, "passed": 4, "failed": 1, "error": 1, "undefined": 1}
@@ -115,7 +163,7 @@ def test_json_document(known, tutorial):
 
 def test_jsonl_one_line_per_case_and_nothing_else(known):
     out = run("--file", known, "--format", "jsonl")
-    assert out.returncode == 1
+    assert out.exit_code == 1
     lines = out.stdout.splitlines()
     assert len(lines) == 7
     docs = [json.loads(line) for line in lines]
@@ -124,7 +172,7 @@ def test_jsonl_one_line_per_case_and_nothing_else(known):
 
 def test_markdown_summary_table(known):
     out = run("--file", known, "--format", "markdown")
-    assert out.returncode == 1
+    assert out.exit_code == 1
     lines = out.stdout.splitlines()
     assert lines[0] == "### gradcheck: 4 passed, 1 failed, 1 error, 1 undefined"
     assert lines[2] == "| status | case | model | loss | dtype | seed | detail |"
@@ -143,7 +191,7 @@ def test_markdown_summary_table(known):
 def test_junit_report(known, tmp_path):
     report = tmp_path / "junit.xml"
     out = run("--file", known, "--junit", report)
-    assert out.returncode == 1
+    assert out.exit_code == 1
     root = ET.parse(report).getroot()
     suite = root.find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("7", "2", "1")
@@ -159,18 +207,19 @@ def test_junit_report(known, tmp_path):
 
 
 def test_workers_2_gives_byte_identical_json(known):
+    """The one test that starts a worker pool (see also test_cases.py)."""
     models = known.parent / "models.txt"
     models.write_text("w*x+b\ntanh(w*x+b)\nexp(w)*x\n")
     args = ["--file", known, "--file", models, "--format", "json"]
     one, two = run(*args, "--workers", "1"), run(*args, "--workers", "2")
-    assert one.returncode == two.returncode == 1
+    assert one.exit_code == two.exit_code == 1
     assert one.stdout == two.stdout
     assert json.loads(one.stdout)["summary"]["total"] == 10
 
 
 def test_all_passing_exits_0_and_stdin(tmp_path):
     out = run("--file", "-", "--format", "jsonl", input="w*x+b\nw*x**2+b\n")
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     docs = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(d["source"], d["case"], d["status"]) for d in docs] == [
         ("<stdin>", "line 1", "pass"),
@@ -180,7 +229,7 @@ def test_all_passing_exits_0_and_stdin(tmp_path):
 
 def test_seed_sweep_of_one_model():
     out = run("w*x+b", "--seeds", "1..3", "--format", "jsonl")
-    assert out.returncode == 0
+    assert out.exit_code == 0
     docs = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(d["case"], d["seed"]) for d in docs] == [
         ("w*x+b[seed=1]", 1),
@@ -244,7 +293,7 @@ def test_case_file_errors_exit_2_listing_every_error_and_write_nothing(
     path.write_text(text)
     report = tmp_path / "junit.xml"
     out = run("--file", path, "--junit", report)
-    assert out.returncode == 2
+    assert out.exit_code == 2
     assert out.stdout == "" and not report.exists()
     lines = out.stderr.splitlines()
     assert len(lines) == len(messages)
@@ -258,7 +307,7 @@ def test_errors_of_several_files_are_all_listed(tmp_path):
     bad1.write_text("[[case]]\nmodel = 3\n")
     bad2.write_bytes(b"w*x\xff\n")
     out = run("--file", bad1, "--file", bad2, "--file", tmp_path / "missing.toml")
-    assert out.returncode == 2 and out.stdout == ""
+    assert out.exit_code == 2 and out.stdout == ""
     lines = out.stderr.splitlines()
     assert len(lines) == 3
     assert "one.toml:2: case 1: model must be a non-empty string" in lines[0]
@@ -277,32 +326,21 @@ def test_errors_of_several_files_are_all_listed(tmp_path):
 )
 def test_usage_errors_exit_2(args):
     out = run(*args)
-    assert out.returncode == 2 and out.stdout == "" and out.stderr.startswith("Error: ")
+    assert out.exit_code == 2 and out.stdout == "" and out.stderr.startswith("Error: ")
 
 
 def test_unwritable_junit_path_exits_2(known, tmp_path):
     out = run("--file", known, "--junit", tmp_path / "no" / "dir" / "junit.xml", "-q")
-    assert out.returncode == 2 and "cannot write JUnit report" in out.stderr
+    assert out.exit_code == 2 and "cannot write JUnit report" in out.stderr
 
 
 def test_case_file_expect_tells_rounding_from_mistake(tmp_path):
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
     cases = tmp_path / "hand.toml"
     cases.write_text(
         '[[case]]\nname = "hand"\nmodel = "w*x+b"\nseed = 1\nexpect = { w = -1.4793, b = 1.7626 }\n'
     )
-    gradcheck = Path(sys.executable).with_name("gradcheck")
-    out = subprocess.run(
-        [str(gradcheck), "--file", str(cases), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 1
+    out = run("--file", cases, "--format", "json")
+    assert out.exit_code == 1
     case = json.loads(out.stdout)["cases"][0]
     hand = {g["param"]: g["expect"]["classification"] for g in case["gradients"]}
     assert hand == {"w": "mistake", "b": "rounding"}

@@ -1,4 +1,10 @@
-"""The installed ``gradcheck`` command, run as a subprocess: output, exit codes, errors."""
+"""The command line: output, exit codes, errors.
+
+Most tests run the CLI in this process (``conftest.gradcheck``, typer's CliRunner with stdout
+and stderr kept apart); a few smoke tests run the installed ``gradcheck`` console script and
+``python -m gradcheck_cli`` as subprocesses, which also check what only a real process shows:
+the exit status, no colour codes on a pipe, and that ``--help`` imports neither torch nor sympy.
+"""
 
 import json
 import subprocess
@@ -6,45 +12,56 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import gradcheck
 
 GRADCHECK = Path(sys.executable).with_name("gradcheck")
 
-
-def run(*args, **kwargs):
-    return subprocess.run(
-        [str(GRADCHECK), *args], capture_output=True, text=True, timeout=120, **kwargs
-    )
+SEED_TABLE = (
+    "z = w*x+b",
+    "mse (mean)",
+    "float32",
+    "-0.6014",
+    "-1.0122",
+    "0.6614",
+    "0.2669",
+    "0.776868462562561",
+    "-1.0601369142532349",
+    "1.7628028392791748",
+    "2*x*(b + w*x - y)",
+    "PASS",
+)
 
 
 def test_console_script_is_installed():
     assert GRADCHECK.exists(), "pip install -e . creates the gradcheck command"
 
 
-def test_seed_example_table():
-    out = run("w*x+b", "--loss", "mse", "--seed", "1")
+def test_console_script_seed_example_table():
+    out = subprocess.run(
+        [str(GRADCHECK), "w*x+b", "--loss", "mse", "--seed", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
-    for text in (
-        "z = w*x+b",
-        "mse (mean)",
-        "float32",
-        "-0.6014",
-        "-1.0122",
-        "0.6614",
-        "0.2669",
-        "0.776868462562561",
-        "-1.0601369142532349",
-        "1.7628028392791748",
-        "2*x*(b + w*x - y)",
-        "PASS",
-    ):
+    for text in SEED_TABLE:
         assert text in out.stdout
     assert "\x1b[" not in out.stdout  # no colour codes when stdout is not a terminal
     assert out.stderr == ""
 
 
+def test_seed_example_table_in_process():
+    out = gradcheck("w*x+b", "--loss", "mse", "--seed", "1")
+    assert out.exit_code == 0, out.stderr
+    for text in SEED_TABLE:
+        assert text in out.stdout
+    assert "\x1b[" not in out.stdout
+    assert out.stderr == ""
+
+
 def test_seed_example_json():
-    out = run("w*x+b", "--loss", "mse", "--seed", "1", "--format", "json")
-    assert out.returncode == 0
+    out = gradcheck("w*x+b", "--loss", "mse", "--seed", "1", "--format", "json")
+    assert out.exit_code == 0
     doc = json.loads(out.stdout)
     assert doc["status"] == "pass"
     assert (doc["model"], doc["loss"], doc["dtype"], doc["seed"]) == ("w*x+b", "mse", "float32", 1)
@@ -70,18 +87,21 @@ def test_seed_example_json():
 
 
 def test_python_dash_m_works():
+    # a subprocess that stops before torch is imported: the module entry point runs the same
+    # command line and passes its exit code on; the full run is checked in-process below
     out = subprocess.run(
-        [sys.executable, "-m", "gradcheck_cli", "w*x**2+b", "--seed", "1", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-m", "gradcheck_cli", "w*x+"], capture_output=True, text=True, timeout=120
     )
-    assert out.returncode == 0 and json.loads(out.stdout)["status"] == "pass"
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr.startswith("Error: ") and out.stderr.count("\n") == 1
+    assert "unexpected end of expression at column 5" in out.stderr
+    out = gradcheck("w*x**2+b", "--seed", "1", "--format", "json")
+    assert out.exit_code == 0 and json.loads(out.stdout)["status"] == "pass"
 
 
 def test_undefined_point_exits_1():
-    out = run("log(w)", "--loss", "none", "--at", "w=-1")
-    assert out.returncode == 1
+    out = gradcheck("log(w)", "--loss", "none", "--at", "w=-1")
+    assert out.exit_code == 1
     assert "undefined" in out.stdout and "Traceback" not in out.stderr
 
 
@@ -105,8 +125,8 @@ def test_undefined_point_exits_1():
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args, message):
-    out = run(*args)
-    assert out.returncode == 2
+    out = gradcheck(*args)
+    assert out.exit_code == 2
     assert out.stdout == ""
     assert message in out.stderr
     assert out.stderr.startswith("Error: ") and out.stderr.count("\n") == 1
@@ -127,12 +147,12 @@ def test_help_and_parse_errors_do_not_import_torch_or_sympy():
 
 
 def test_version():
-    out = run("--version")
-    assert out.returncode == 0 and out.stdout.startswith("gradcheck ")
+    out = gradcheck("--version")
+    assert out.exit_code == 0 and out.stdout.startswith("gradcheck ")
 
 
 def test_tutorial_hand_calculation_exit_code_and_verdicts():
-    out = run(
+    out = gradcheck(
         "w*x+b",
         "--loss",
         "mse",
@@ -145,19 +165,19 @@ def test_tutorial_hand_calculation_exit_code_and_verdicts():
         "--format",
         "json",
     )
-    assert out.returncode == 1
+    assert out.exit_code == 1
     doc = json.loads(out.stdout)
     hand = {g["param"]: g["expect"]["classification"] for g in doc["gradients"]}
     assert hand == {"w": "mistake", "b": "rounding"}
     assert doc["status"] == "fail"
-    table = run("w*x+b", "--seed", "1", "--expect", "w=-1.4793,b=1.7626", "--verbose")
-    assert table.returncode == 1
+    table = gradcheck("w*x+b", "--seed", "1", "--expect", "w=-1.4793,b=1.7626", "--verbose")
+    assert table.exit_code == 1
     assert "mistake (1645 envelope radii away)" in table.stdout
     assert "aten.mse_loss_backward.default" in table.stdout  # --verbose: where bits were lost
 
 
 def test_expect_errors():
-    out = run("w*x+b", "--expect", "q=1.0")
-    assert out.returncode == 2 and "--expect names 'q'" in out.stderr
-    out = run("w*x+b", "--expect", "w=abc")
-    assert out.returncode == 2 and "is not a number" in out.stderr
+    out = gradcheck("w*x+b", "--expect", "q=1.0")
+    assert out.exit_code == 2 and "--expect names 'q'" in out.stderr
+    out = gradcheck("w*x+b", "--expect", "w=abc")
+    assert out.exit_code == 2 and "is not a number" in out.stderr

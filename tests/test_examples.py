@@ -1,7 +1,7 @@
 """Every example file runs and passes; the README quotes the API example that runs here."""
 
-import subprocess
-import sys
+import runpy
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,13 @@ EXAMPLES = ROOT / "examples"
 CASE_FILES = sorted(EXAMPLES.glob("*.toml")) + sorted(EXAMPLES.glob("*.txt"))
 
 
+@cache
+def batch_of(path: Path):
+    """Each example file is run once for this module (text files over seeds 0..4)."""
+    defaults = {"seeds": "0..4"} if path.suffix == ".txt" else {}
+    return check_file(path, **defaults)
+
+
 def test_the_examples_are_there():
     names = {p.name for p in CASE_FILES}
     assert {"tutorial.toml", "losses.toml", "functions.toml", "models.txt"} <= names
@@ -20,8 +27,7 @@ def test_the_examples_are_there():
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.name)
 def test_every_example_case_passes(path):
-    defaults = {"seeds": "0..4"} if path.suffix == ".txt" else {}
-    batch = check_file(path, **defaults)
+    batch = batch_of(path)
     failures = [(o.case, o.status, o.error) for o in batch.outcomes if not o.ok]
     assert failures == []
     assert batch.summary()["total"] >= 5
@@ -39,7 +45,7 @@ def test_the_examples_cover_every_function_and_loss():
 
 
 def test_the_tutorial_file_holds_the_tutorial():
-    batch = check_file(EXAMPLES / "tutorial.toml")
+    batch = batch_of(EXAMPLES / "tutorial.toml")
     first = batch.outcomes[0].result.to_dict()
     assert (first["model"], first["seed"]) == ("w*x+b", 1)
     assert first["loss_value"]["autograd"] == 0.776868462562561  # the tutorial's loss
@@ -47,16 +53,10 @@ def test_the_tutorial_file_holds_the_tutorial():
     assert [o.seed for o in batch.outcomes[2:]] == list(range(1, 21))
 
 
-def test_api_example_runs_and_the_readme_quotes_it():
+def test_api_example_runs_and_the_readme_quotes_it(capsys):
     source = (EXAMPLES / "api_example.py").read_text()
-    out = subprocess.run(
-        [sys.executable, str(EXAMPLES / "api_example.py")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == [
+    runpy.run_path(str(EXAMPLES / "api_example.py"), run_name="__main__")  # in this process
+    assert capsys.readouterr().out.splitlines() == [
         "pass",
         "-1.0601369142532349",
         "{'total': 22, 'passed': 22, 'failed': 0, 'error': 0}",

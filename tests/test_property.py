@@ -91,18 +91,28 @@ def _assert_no_false_fail(model: str, seed: int, dtype: str, loss: str) -> None:
     assert not bad, (model, seed, dtype, bad)
 
 
-# derandomize: the CI run checks the same 2000 expressions every time (no flaky CI); the slow
-# run below explores new ones on every run.
-@settings(
-    max_examples=2000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
-@given(
+# derandomize: every run checks the same expressions (no flaky CI). The default run checks a
+# few hundred; `pytest -m slow` checks the first 2000 of the same kind, and explores new,
+# deeper ones with more losses on every run.
+DERANDOMIZED = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+DEFAULT_ARGS = (
     expressions(),
     st.integers(0, 10_000),
     st.sampled_from(["float32", "float64"]),
     st.sampled_from(["mse", "none", "huber", "bce_logits"]),
 )
+
+
+@settings(max_examples=300, **DERANDOMIZED)
+@given(*DEFAULT_ARGS)
 def test_random_expressions_have_no_false_fail(model, seed, dtype, loss):
+    _assert_no_false_fail(model, seed, dtype, loss)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, **DERANDOMIZED)
+@given(*DEFAULT_ARGS)
+def test_random_expressions_have_no_false_fail_2000(model, seed, dtype, loss):
     _assert_no_false_fail(model, seed, dtype, loss)
 
 
