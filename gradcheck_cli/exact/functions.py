@@ -44,7 +44,7 @@ class RealFunction(sympy.Function):
             with mpmath.workprec(prec + 10):
                 args = [mpmath.mpf(sympy.Float(a.evalf(prec + 10), prec + 10)) for a in self.args]
                 return sympy.Float(self.spec.evaluate_at(mpmath.mp, args), prec)
-        except (TypeError, ValueError, ZeroDivisionError, KeyError):
+        except (TypeError, ValueError, ZeroDivisionError):  # not a number, or outside the domain
             return None
 
     def _eval_rewrite_as_exp(self, *args: sympy.Expr, **kwargs: object) -> sympy.Expr:

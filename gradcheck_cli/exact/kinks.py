@@ -5,7 +5,8 @@
   ``kink_facts`` reports the left and right derivatives and that convention. A switch argument
   within rounding error of its switch is a near kink: torch may take the other branch.
 - A domain problem: the exact model, loss or gradient is undefined at the point (log of a
-  negative number, division by zero, an infinite gradient): ``undefined`` says where.
+  negative number, division by zero): ``exact_or_nan`` gives NaN there (the exact evaluator's
+  error names the sub-expression, which the pipeline reports as ``undefined``).
 
 Facts only, pure functions of SymPy expressions and points: ``verdict`` decides what they mean
 (the sub-expression behind an autograd NaN is found on the torch side, ``torch_side.nan_source``).
@@ -123,19 +124,6 @@ def one_sided(
             except EvaluationError:
                 sides.append(None)
     return sides[0], sides[1]
-
-
-def undefined(exprs: tuple[sympy.Expr, ...], points: list[Mapping[str, float]]) -> str:
-    """A message naming the undefined sub-expression if any of ``exprs`` is, else ""."""
-    for expr in exprs:
-        for point in points:
-            try:
-                value = exact(expr, point)
-            except EvaluationError as exc:
-                return f"{exc.message}: try another point (--at) or seed (--seed)"
-            if mpmath.isinf(value):
-                return f"'{expr}' is infinite here: try another point (--at) or seed (--seed)"
-    return ""
 
 
 def exact_or_nan(expr: sympy.Expr, point: Mapping[str, float]) -> Any:
