@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -27,3 +28,27 @@ DTYPES: dict[str, DType] = {
         DType("float64", 53, 2.0**-53, 2.0**-1074, (2 - 2.0**-52) * 2.0**1023, "float64"),
     )
 }
+
+
+def ulp(value: float, dtype: str) -> float:
+    """The spacing of ``dtype`` floats at ``value`` (the subnormal spacing near zero)."""
+    value = abs(value)
+    if value == 0 or math.isinf(value):
+        return DTYPES[dtype].tiny
+    exponent = math.frexp(value)[1] - 1  # value = m * 2^exponent, 1 <= m < 2
+    return max(2.0 ** (exponent - DTYPES[dtype].bits + 1), DTYPES[dtype].tiny)
+
+
+def floats_between(a: float, b: float, dtype: str) -> int:
+    """How many ``dtype`` values lie between a and b (0 when equal)."""
+    import numpy
+
+    kind, width = (
+        (numpy.float32, numpy.int32) if dtype == "float32" else (numpy.float64, numpy.int64)
+    )
+
+    def ordinal(x: float) -> int:
+        i = int(numpy.array(x, dtype=kind).view(width))
+        return i if i >= 0 else -(i & (2 ** (8 * numpy.dtype(width).itemsize - 1) - 1))
+
+    return abs(ordinal(a) - ordinal(b))

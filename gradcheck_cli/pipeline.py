@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from gradcheck_cli.errors import EvaluationError
 from gradcheck_cli.expr.catalog import CONSTANTS
 from gradcheck_cli.expr.parse import Expr, parse
+from gradcheck_cli.gradients import Gradients, exact_or_undefined
 from gradcheck_cli.losses import draw_targets, loss_spec
-from gradcheck_cli.options import Options, decimals_typed
-from gradcheck_cli.results import CheckResult, GradientResult
+from gradcheck_cli.options import Options
+from gradcheck_cli.results import CheckResult
 from gradcheck_cli.roles import Roles, assign_roles, check_expect, check_fixed
 
 
@@ -99,8 +99,8 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     targets = partial(draw_targets, prepared.loss, dtype=options.dtype)
     point = torch_side.sample(prepared.roles, options, targets)
     got, traced, reason = prepared.autograd.run(list(point.tensors))
-    loss_exact, loss_problem = _exact(prepared.loss_expr, point.points, options)
-    step = _Gradients(prepared, options, point, got, traced, reason)
+    loss_exact, loss_problem = exact_or_undefined(prepared.loss_expr, point.points, options)
+    step = Gradients(prepared, options, point, got, traced, reason)
     gradients = tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params)))
     status = verdict.overall((g.verdict for g in gradients), (g.expect for g in gradients))
     roles = prepared.roles
@@ -126,162 +126,6 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     )
 
 
-def _exact(expr: Any, points: tuple[dict[str, float], ...], options: Options) -> tuple[Any, str]:
-    """The exact value reduced over the samples, or None and why it does not exist."""
-    from gradcheck_cli.exact import evaluate
-
-    try:
-        value = evaluate.exact_reduced(expr, list(points), options.reduction, options.dtype)
-    except EvaluationError as exc:
-        return None, f"{exc.message}: try another point (--at) or seed (--seed)"
-    if not mpmath_isfinite(value.value):
-        return None, f"'{expr}' is infinite here: try another point (--at) or seed (--seed)"
-    return value, ""
-
-
-def mpmath_isfinite(value: Any) -> bool:
-    import mpmath
-
-    return bool(mpmath.isfinite(value))
-
-
-class _Gradients:
-    """The gradients of one run: facts gathered once (the bound over every parameter, the
-    precision ladder), each gradient's facts handed to ``verdict.decide``."""
-
-    def __init__(
-        self,
-        prepared: Prepared,
-        options: Options,
-        point: Any,
-        got: Any,
-        traced: Any,
-        reason: str,
-    ) -> None:
-        self.prepared, self.options, self.point, self.got = prepared, options, point, got
-        self.traced, self.reason = traced, reason
-        self._bounds: Any = None
-        self._ladder: tuple[float, ...] | None = None
-
-    def bounds(self) -> Any:
-        from gradcheck_cli.rounding import bounds
-
-        if self._bounds is None:
-            p, o = self.prepared, self.options
-            self._bounds = bounds.rounding_bounds(
-                self.traced,
-                list(self.point.tensors),
-                p.grads,
-                list(self.point.points),
-                o.reduction,
-                o.dtype,
-                self.reason,
-            )
-        return self._bounds
-
-    def ladder(self, i: int) -> float | None:
-        from gradcheck_cli.rounding import bounds
-
-        if self._ladder is None:
-            n = len(self.prepared.roles.params)
-            self._ladder = bounds.ladder(self.prepared.forward, list(self.point.tensors), n)
-        return self._ladder[i]
-
-    def nan_source(self) -> str:
-        from gradcheck_cli import torch_side
-
-        roles = self.prepared.roles
-        names = roles.inputs + ((roles.target,) if roles.target else ()) + roles.params
-        return torch_side.nan_source(
-            self.prepared.expr.tree, names, list(self.point.tensors), len(roles.params)
-        )
-
-    def result(self, i: int, loss_problem: str) -> GradientResult:
-        from gradcheck_cli import verdict
-        from gradcheck_cli.exact import kinks
-        from gradcheck_cli.rounding import bounds as rounding
-
-        p, o, points = self.prepared, self.options, list(self.point.points)
-        name, grad, got = p.roles.params[i], p.grads[i], self.got.grads[i]
-        exact, problem = (
-            (None, loss_problem) if loss_problem else _exact(grad, self.point.points, o)
-        )
-        if exact is None:
-            return _result(name, grad, got, verdict.undefined(problem), None, "none")
-        bounds = self.bounds()
-        bound = bounds.values[i]
-        if p.constants:
-            bound += rounding.constant_term(p.constants[i], points, o.reduction, o.dtype)
-        notes = (
-            bounds.reason and f"bound from the SymPy gradient ({bounds.reason})",
-            ""
-            if exact.certified
-            else "exact value not certified by interval arithmetic"
-            + (" (precision cap hit)" if exact.capped else ""),
-        )
-        facts = verdict.Facts(
-            exact.value,
-            got,
-            bound,
-            o.dtype,
-            rigorous=bounds.method == "aten",
-            notes=notes,
-            ladder=lambda: self.ladder(i),
-            kinks=lambda: kinks.kink_facts(p.loss_expr, grad, points, name, o.reduction, o.dtype),
-            nan_source=self.nan_source,
-        )
-        envelope, hand = _hand(name, grad, points, o, exact.value)
-        contributions = bounds.contributions[i][:8] if bounds.contributions else ()
-        return _result(
-            name,
-            grad,
-            got,
-            verdict.decide(facts),
-            exact,
-            bounds.method,
-            contributions,
-            envelope,
-            hand,
-        )
-
-
-def _result(
-    name: str,
-    grad: Any,
-    got: float | None,
-    decision: Any,
-    exact: Any,
-    method: str,
-    contributions: Any = (),
-    envelope: Any = None,
-    hand: Any = None,
-) -> GradientResult:
-    return GradientResult(
-        param=name,
-        formula=str(grad),
-        exact=math.nan if exact is None else float(exact.value),
-        autograd=got,
-        abs_error=decision.abs_error,
-        rel_error=decision.rel_error,
-        ulps=decision.ulps,
-        bits=decision.bits,
-        bound=decision.bound,
-        kappa=decision.kappa,
-        tolerance=decision.tolerance,
-        verdict=decision.verdict,
-        ill_conditioned=decision.ill_conditioned,
-        exact_certified=exact is None or exact.certified,
-        bound_method=method,
-        note=decision.reason,
-        contributions=contributions,
-        envelope=envelope,
-        expect=hand,
-        left=decision.left,
-        right=decision.right,
-        convention=decision.convention,
-    )
-
-
 def check(
     model: str, *, lowerings: Mapping[str, Callable[..., Any]] | None = None, **options: Any
 ) -> CheckResult:
@@ -294,21 +138,3 @@ def check_options(
     model: str, options: Options, lowerings: Mapping[str, Callable[..., Any]] | None = None
 ) -> CheckResult:
     return run(prepare(model, options, lowerings))
-
-
-def _hand(
-    name: str, grad: Any, points: list[dict[str, float]], options: Options, center: Any
-) -> tuple[Any, Any]:
-    """The hand-calculation envelope of one gradient and the verdict on its --expect value."""
-    texts = dict(options.expect)
-    if options.decimals is None and name not in texts:
-        return None, None
-    from gradcheck_cli.rounding import hand as handcalc
-    from gradcheck_cli.verdict import judge_hand
-
-    typed = decimals_typed(texts[name], name) if name in texts else None
-    decimals = options.decimals if options.decimals is not None else typed
-    env = handcalc.envelope(
-        grad, points, options.reduction, decimals, typed if typed is not None else decimals, center
-    )
-    return env, (judge_hand(name, texts[name], env) if name in texts else None)

@@ -60,6 +60,7 @@ class GradientResult:
     contributions: tuple[tuple[str, str, float], ...] = ()  # (node, aten op, share of bound)
     envelope: Any = None  # handcalc.Envelope when --decimals or --expect asked for it
     expect: Any = None  # handcalc.HandCheck for an --expect value
+    ladder: Any = None  # verdict.LadderCheck: the float64 rung of a float32 check
     left: float | None = None  # one-sided derivatives at a kink
     right: float | None = None
     convention: str = ""  # torch's convention at a kink
@@ -87,6 +88,15 @@ class GradientResult:
             ],
             "envelope": self.envelope.to_dict() if self.envelope else None,
             "expect": self.expect.to_dict() if self.expect else None,
+            "ladder": None
+            if self.ladder is None
+            else {
+                "dtype": self.ladder.dtype,
+                "autograd": _number(self.ladder.autograd),
+                "abs_error": _number(self.ladder.abs_error),
+                "tolerance": _number(self.ladder.tolerance),
+                "passed": self.ladder.passed,
+            },
             "left": _number(self.left),
             "right": _number(self.right),
             "convention": self.convention,

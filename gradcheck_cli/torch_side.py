@@ -277,6 +277,14 @@ class Autograd:
         )
 
 
+def widen(tensors: list[Any], dtype: str) -> list[Any]:
+    """The same tensors in a wider ``dtype`` (exactly: float32 values are float64 values)."""
+    import torch
+
+    wide = getattr(torch, dtype)
+    return [t.detach().to(wide).requires_grad_(t.requires_grad) for t in tensors]
+
+
 def nan_source(tree: ast.expr, names: tuple[str, ...], tensors: list[Any], n_params: int) -> str:
     """The innermost sub-expression of the model whose value or backward is not finite."""
     import torch

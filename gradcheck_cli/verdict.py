@@ -1,9 +1,9 @@
 """The only place a verdict is decided: facts in, one ``Verdict`` and its reason out.
 
 Facts about one gradient (``Facts``): its exact value, autograd's value, the rounding bound and
-whether that bound is rigorous (the traced aten graph) or only the SymPy fallback, and, asked
-for only when the decision needs them, the precision ladder (autograd recomputed in float64),
-the kinks at the point and where a NaN came from.
+whether that bound is rigorous (the traced aten graph) or only the SymPy fallback, the precision
+ladder (for float32: the same computation run in float64, with its own bound), and, asked for
+only when the decision needs them, the kinks at the point and where a NaN came from.
 
 The rules, in order:
 
@@ -12,8 +12,10 @@ The rules, in order:
    the dtype), ``bits`` (log2(1 + floats between autograd and the correctly rounded exact
    value)), ``kappa`` = bound / (u * |exact|). Within tolerance when ``abs_error <= SAFETY *
    bound`` (plus the smallest subnormal) or when autograd returned the correctly rounded exact
-   value. A NaN where the exact value is finite is a fail; a finite exact value beyond the
-   dtype's range expects an infinity of the right sign.
+   value (an exact value that underflows to 0 passes when autograd gives 0). A NaN or an
+   infinity where the exact value is finite is a fail; a finite exact value beyond the dtype's
+   range expects an infinity of the right sign. An infinite bound (an intermediate overflows
+   the dtype) covers nothing: only the correctly rounded value passes.
 3. Beyond tolerance, the precision ladder speaks (float32 recomputed in float64: rounding
    shrinks by about 2^-29, a real error does not); where the bound is only the SymPy fallback
    (which may cancel terms torch computes, as in a - a), an error that shrinks like rounding
@@ -23,6 +25,8 @@ The rules, in order:
    convention (``kink``); a value outside them is a ``fail``.
 5. Still failing: a switch within rounding error of the point is a ``kink`` (the dtype may take
    the other branch); a NaN names the sub-expression that produced it.
+6. A float32 pass whose float64 rung is off beyond the float64 graph's rigorous tolerance is a
+   ``fail``: an error too small for float32 to show (a backward wrong by a relative 1e-7).
 
 ``ill_conditioned`` flags a pass where kappa leaves fewer than half the dtype's bits correct.
 A check's status is its worst verdict, and a hand value that is a mistake fails it.
@@ -38,7 +42,7 @@ from typing import Any
 
 import mpmath
 
-from gradcheck_cli.dtypes import DTYPES
+from gradcheck_cli.dtypes import DTYPES, floats_between, ulp
 from gradcheck_cli.exact.evaluate import round_to
 from gradcheck_cli.exact.kinks import KinkFacts
 from gradcheck_cli.results import HandCheck
@@ -55,6 +59,17 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
+class Ladder:
+    """The same gradient run one rung up (float32 -> float64): the same lowering, the user's
+    functions included, on the same inputs widened exactly, with its own bound."""
+
+    dtype: str
+    autograd: float | None
+    bound: float
+    rigorous: bool  # the bound of the traced float64 graph (not the SymPy fallback)
+
+
+@dataclass(frozen=True)
 class Facts:
     exact: Any  # mpmath number
     autograd: float | None  # None: autograd gave no gradient (unused parameter)
@@ -62,9 +77,20 @@ class Facts:
     dtype: str
     rigorous: bool = True  # False: the bound is the SymPy fallback
     notes: tuple[str, ...] = ()  # facts to report with the verdict (bound method, certification)
-    ladder: Callable[[], float | None] = field(default=lambda: None, repr=False)
+    ladder: Callable[[], Ladder | None] = field(default=lambda: None, repr=False)
     kinks: Callable[[], KinkFacts] = field(default=KinkFacts, repr=False)
     nan_source: Callable[[], str] = field(default=lambda: "", repr=False)
+
+
+@dataclass(frozen=True)
+class LadderCheck:
+    """The ladder's rung as judged: the float64 autograd value, its error and tolerance."""
+
+    dtype: str
+    autograd: float | None
+    abs_error: float
+    tolerance: float
+    passed: bool
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,7 @@ class Decision:
     left: float | None = None  # one-sided derivatives at a kink
     right: float | None = None
     convention: str = ""  # torch's convention at a kink
+    ladder: LadderCheck | None = None
 
 
 def undefined(reason: str) -> Decision:
@@ -91,12 +118,15 @@ def undefined(reason: str) -> Decision:
 
 
 def decide(facts: Facts) -> Decision:
-    """Rules 2 to 5 for one gradient."""
+    """Rules 2 to 6 for one gradient."""
     decision = _measure(facts)
+    rung = facts.ladder()
+    check = _rung(facts.exact, rung)
+    decision = replace(decision, ladder=check)
     notes = [decision.reason, *facts.notes]
     got = facts.autograd
-    if decision.verdict is Verdict.FAIL and got is not None and not math.isnan(got):
-        got64 = facts.ladder()
+    if decision.verdict is Verdict.FAIL and got is not None and math.isfinite(got):
+        got64 = rung.autograd if rung else None
         notes.insert(2, confirm(facts.exact, got, got64, facts.dtype))
         if not facts.rigorous and shrinks(facts.exact, got, got64, facts.dtype):
             decision = _with(decision, Verdict.PASS)
@@ -105,11 +135,25 @@ def decide(facts: Facts) -> Decision:
                 "(the SymPy fallback bound cannot see cancelled terms)"
             )
     decision = _with(decision, decision.verdict, "; ".join(n for n in notes if n))
-    return _kinks(decision, facts)
+    return _kinks(decision, facts, rung)
 
 
-def _kinks(decision: Decision, facts: Facts) -> Decision:
-    """Rules 4 and 5."""
+def _rung(exact: Any, rung: Ladder | None) -> LadderCheck | None:
+    """The float64 rung judged against its own tolerance (None where there is no rung)."""
+    if rung is None:
+        return None
+    d = DTYPES[rung.dtype]
+    tolerance = SAFETY * rung.bound + d.tiny
+    got = 0.0 if rung.autograd is None else rung.autograd
+    if not math.isfinite(got):
+        return LadderCheck(rung.dtype, rung.autograd, math.inf, tolerance, False)
+    error = abs(mpmath.mpf(got) - exact)
+    passed = error <= tolerance or got == round_to(exact, rung.dtype)
+    return LadderCheck(rung.dtype, rung.autograd, float(error), tolerance, bool(passed))
+
+
+def _kinks(decision: Decision, facts: Facts, rung: Ladder | None) -> Decision:
+    """Rules 4 to 6."""
     kinks = facts.kinks()
     left, right = kinks.left, kinks.right
     differ = (
@@ -125,18 +169,32 @@ def _kinks(decision: Decision, facts: Facts) -> Decision:
         )
         verdict = Verdict.KINK if passed or inside else Verdict.FAIL
         return _with(decision, verdict, reason, left=left, right=right, convention=k.convention)
-    if decision.verdict is not Verdict.FAIL:
-        return decision
-    if kinks.near:
+    if kinks.near and decision.verdict is Verdict.FAIL:
         k = kinks.near[0]
         reason = (
             f"'{k.where}' is within rounding error of its switch: {facts.dtype} may take "
             f"the other branch ({k.convention})"
         )
         return _with(decision, Verdict.KINK, reason, convention=k.convention)
+    if decision.verdict is Verdict.PASS and not kinks.near:
+        return _below_resolution(decision, rung)
     if facts.autograd is not None and math.isnan(facts.autograd):
         return _with(decision, Verdict.FAIL, f"autograd returned NaN: {facts.nan_source()}")
     return decision
+
+
+def _below_resolution(decision: Decision, rung: Ladder | None) -> Decision:
+    """Rule 6: a float32 pass whose float64 rung is wrong beyond its rigorous bound is an error
+    too small for float32 to show."""
+    check = decision.ladder
+    if check is None or check.passed or rung is None or not rung.rigorous:
+        return decision
+    reason = (
+        f"wrong below float32's resolution: the same computation in {check.dtype} is off by "
+        f"{check.abs_error:.3g}, beyond its tolerance {check.tolerance:.3g}"
+    )
+    note = "; ".join(n for n in (reason, decision.reason) if n)
+    return _with(decision, Verdict.FAIL, note)
 
 
 def _with(
@@ -157,9 +215,8 @@ def _measure(facts: Facts) -> Decision:
     """Rule 2: the error against the exact value, and whether rounding explains it."""
     exact, bound, dtype = facts.exact, facts.bound, facts.dtype
     d = DTYPES[dtype]
-    u, tiny = d.unit_roundoff, d.tiny
-    tolerance = SAFETY * bound + tiny
-    kappa = None if exact == 0 else bound / (u * float(abs(exact)))
+    tolerance = SAFETY * bound + d.tiny
+    kappa = None if exact == 0 else float(mpmath.mpf(bound) / (d.unit_roundoff * abs(exact)))
     unused = "autograd gave no gradient (parameter unused): taken as 0"
     note = unused if facts.autograd is None else ""
     got = 0.0 if facts.autograd is None else facts.autograd
@@ -177,42 +234,31 @@ def _measure(facts: Facts) -> Decision:
         return Decision(Verdict.FAIL, reason, inf, inf, None, None, bound, kappa, tolerance)
     error = abs(mpmath.mpf(got) - exact)
     rounded = round_to(exact, dtype)
-    ulps = float(error) / ulp(rounded, dtype)
+    ulps = float(error / ulp(rounded, dtype))
     bits = math.log2(1 + floats_between(got, rounded, dtype))
-    passed = error <= tolerance or got == rounded  # the correctly rounded value is the best
-    ill = passed and kappa is not None and kappa > 2.0 ** (d.bits / 2)
     rel = None if exact == 0 else float(error / abs(exact))
+    if got == rounded:  # the correctly rounded value is the best any float computation can do
+        passed = True
+    elif math.isinf(bound):
+        note = "; ".join(
+            n
+            for n in (
+                note,
+                f"an intermediate overflows {dtype}, so no rounding bound covers the difference",
+            )
+            if n
+        )
+        return Decision(Verdict.FAIL, note, float(error), rel, ulps, bits, bound, kappa, tolerance)
+    else:
+        passed = error <= tolerance
+    ill = passed and kappa is not None and kappa > 2.0 ** (d.bits / 2)
     verdict = Verdict.PASS if passed else Verdict.FAIL
     return Decision(verdict, note, float(error), rel, ulps, bits, bound, kappa, tolerance, ill)
 
 
-def ulp(value: float, dtype: str) -> float:
-    """The spacing of ``dtype`` floats at ``value`` (the subnormal spacing near zero)."""
-    value = abs(value)
-    if value == 0 or math.isinf(value):
-        return DTYPES[dtype].tiny
-    exponent = math.frexp(value)[1] - 1  # value = m * 2^exponent, 1 <= m < 2
-    return max(2.0 ** (exponent - DTYPES[dtype].bits + 1), DTYPES[dtype].tiny)
-
-
-def floats_between(a: float, b: float, dtype: str) -> int:
-    """How many ``dtype`` values lie between a and b (0 when equal)."""
-    import numpy
-
-    kind, width = (
-        (numpy.float32, numpy.int32) if dtype == "float32" else (numpy.float64, numpy.int64)
-    )
-
-    def ordinal(x: float) -> int:
-        i = int(numpy.array(x, dtype=kind).view(width))
-        return i if i >= 0 else -(i & (2 ** (8 * numpy.dtype(width).itemsize - 1) - 1))
-
-    return abs(ordinal(a) - ordinal(b))
-
-
 def shrinks(exact: Any, got: float, got64: float | None, dtype: str) -> bool:
     """True when the float64 recomputation removes the error as rounding would."""
-    if dtype != "float32" or got64 is None or math.isnan(got64):
+    if dtype != "float32" or got64 is None or not math.isfinite(got64) or not math.isfinite(got):
         return False
     err32, err64 = abs(mpmath.mpf(got) - exact), abs(mpmath.mpf(got64) - exact)
     return err32 > 0 and err64 <= err32 * SHRINK
@@ -222,8 +268,10 @@ def confirm(exact: Any, got: float, got64: float | None, dtype: str) -> str:
     """The precision ladder's word on a failure: rounding shrinks in float64, an error does not."""
     if dtype != "float32" or got64 is None:
         return "no higher precision to confirm with (float64 is the top of the ladder)"
+    if not (math.isfinite(got) and math.isfinite(got64)):
+        return ""
     err32, err64 = abs(mpmath.mpf(got) - exact), abs(mpmath.mpf(got64) - exact)
-    if err32 == 0 or math.isnan(got64):
+    if err32 == 0:
         return ""
     if err64 <= err32 * SHRINK:
         shrink = "exactly" if err64 == 0 else f"by 2^{math.log2(float(err64 / err32)):.0f}"

@@ -7,8 +7,8 @@ import pytest
 import torch
 from conftest import scaled_exp
 
+from gradcheck_cli.dtypes import floats_between, ulp
 from gradcheck_cli.pipeline import check
-from gradcheck_cli.verdict import floats_between, ulp
 
 
 def grads(result):

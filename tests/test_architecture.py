@@ -21,7 +21,7 @@ LAYERS = [
     ("losses",),
     ("rounding",),
     ("verdict",),
-    ("pipeline",),
+    ("gradients", "pipeline"),
     ("batch",),
     ("report",),
     ("cli_batch", "cli", "pytest_plugin", "__main__"),

@@ -96,14 +96,32 @@ def _at_switch(u: sympy.Expr, point: Mapping[str, float], dtype: str) -> str:
 
 
 def _magnitude(node: sympy.Expr, values: Mapping[str, Any]) -> Any:
-    """A scale of the rounding error of ``node``: sums of absolute values of its terms."""
+    """A scale of the rounding error of ``node`` (first order): the magnitudes of the terms of
+    a sum, the product of a product's, and through a function the magnitude of its value plus
+    each argument's scale times the function's derivative there (a function that flattens its
+    argument, as acosh at 1e200 does, does not carry the argument's scale)."""
     if node.is_Add:
         return sum((_magnitude(a, values) for a in node.args), mpmath.mpf(0))
     if node.is_Mul:
         return mpmath.fprod(_magnitude(a, values) for a in node.args)
     value = abs(evaluate(node, values))
-    parts = [_magnitude(a, values) for a in node.args if isinstance(a, sympy.Expr)]
-    return value + max(parts, default=0) if not node.is_Atom else value
+    if node.is_Atom:
+        return value
+    args = [a for a in node.args if isinstance(a, sympy.Expr)]
+    parts = [_magnitude(a, values) for a in args]
+    try:
+        slopes = [abs(evaluate(_derivative(node, i), values)) for i in range(len(args))]
+    except (EvaluationError, TypeError, ValueError):  # no derivative here: the crude scale
+        return value + max(parts, default=0)
+    return value + sum((d * m for d, m in zip(slopes, parts, strict=True)), mpmath.mpf(0))
+
+
+def _derivative(node: sympy.Expr, position: int) -> sympy.Expr:
+    """The derivative of ``node`` in its argument at ``position``, at that argument."""
+    dummy = sympy.Dummy(real=True)
+    args = list(node.args)
+    original, args[position] = args[position], dummy
+    return sympy.diff(node.func(*args), dummy).subs(dummy, original)
 
 
 def one_sided(

@@ -22,7 +22,7 @@ dtype's range expects an infinity of the right sign.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,13 +100,6 @@ def constant_term(
         if reduction == "mean":
             total /= len(points)
     return float(total)
-
-
-def ladder(forward: Callable[..., Any], tensors: list[Any], n_params: int) -> tuple[float, ...]:
-    from gradcheck_cli.rounding import trace as tracebound
-
-    wrt = list(range(len(tensors) - n_params, len(tensors)))
-    return tracebound.precision_ladder(lambda *xs: forward(*xs)[1], tensors, wrt)
 
 
 def sympy_bound(

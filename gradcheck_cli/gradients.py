@@ -1,0 +1,205 @@
+"""The gradients of one run: each gradient's facts gathered once and handed to ``verdict``.
+
+For every parameter: the exact value (``undefined`` where it does not exist), the rounding bound
+of the graph autograd ran (shared by every parameter), the precision ladder's float64 rung (for
+float32 checks), the kinks at the point, the hand-calculation envelope; ``verdict.decide``
+turns them into the verdict, and ``GradientResult`` carries it all to the reports.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gradcheck_cli.errors import EvaluationError
+from gradcheck_cli.options import Options, decimals_typed
+from gradcheck_cli.results import GradientResult
+
+
+def exact_or_undefined(
+    expr: Any, points: tuple[dict[str, float], ...], options: Options
+) -> tuple[Any, str]:
+    """The exact value reduced over the samples, or None and why it does not exist."""
+    from gradcheck_cli.exact import evaluate
+
+    try:
+        value = evaluate.exact_reduced(expr, list(points), options.reduction, options.dtype)
+    except EvaluationError as exc:
+        return None, f"{exc.message}: try another point (--at) or seed (--seed)"
+    if not _isfinite(value.value):
+        return None, f"'{expr}' is infinite here: try another point (--at) or seed (--seed)"
+    return value, ""
+
+
+def _isfinite(value: Any) -> bool:
+    import mpmath
+
+    return bool(mpmath.isfinite(value))
+
+
+class Gradients:
+    """The gradients of one run: facts gathered once (the bound over every parameter, the
+    precision ladder), each gradient's facts handed to ``verdict.decide``."""
+
+    def __init__(
+        self,
+        prepared: Any,  # pipeline.Prepared
+        options: Options,
+        point: Any,
+        got: Any,
+        traced: Any,
+        reason: str,
+    ) -> None:
+        self.prepared, self.options, self.point, self.got = prepared, options, point, got
+        self.traced, self.reason = traced, reason
+        self._rungs: dict[str, Any] = {}  # dtype -> (autograd's run, its bounds)
+
+    def rung(self, dtype: str) -> tuple[Any, Any]:
+        """Autograd's values and the rounding bounds in ``dtype``: the run's own dtype, or the
+        ladder's float64 (the same lowering on the inputs widened exactly)."""
+        from gradcheck_cli import torch_side
+        from gradcheck_cli.rounding import bounds
+
+        if dtype not in self._rungs:
+            p, o = self.prepared, self.options
+            got, traced, reason = self.got, self.traced, self.reason
+            tensors = list(self.point.tensors)
+            if dtype != o.dtype:
+                tensors = torch_side.widen(tensors, dtype)
+                got, traced, reason = p.autograd.run(tensors)
+            found = bounds.rounding_bounds(
+                traced, tensors, p.grads, list(self.point.points), o.reduction, dtype, reason
+            )
+            self._rungs[dtype] = (got, found)
+        return self._rungs[dtype]
+
+    def bound(self, i: int, dtype: str) -> float:
+        """Gradient ``i``'s bound in ``dtype``, with the constants torch holds inexactly."""
+        from gradcheck_cli.rounding import bounds
+
+        p, o = self.prepared, self.options
+        bound = self.rung(dtype)[1].values[i]
+        if p.constants:
+            points = list(self.point.points)
+            bound += bounds.constant_term(p.constants[i], points, o.reduction, dtype)
+        return bound
+
+    def ladder(self, i: int) -> Any:
+        """The float64 rung of a float32 check (None for float64: the top of the ladder)."""
+        from gradcheck_cli import verdict
+
+        if self.options.dtype != "float32":
+            return None
+        got, found = self.rung("float64")
+        rigorous = found.method == "aten"
+        return verdict.Ladder("float64", got.grads[i], self.bound(i, "float64"), rigorous)
+
+    def nan_source(self) -> str:
+        from gradcheck_cli import torch_side
+
+        roles = self.prepared.roles
+        names = roles.inputs + ((roles.target,) if roles.target else ()) + roles.params
+        return torch_side.nan_source(
+            self.prepared.expr.tree, names, list(self.point.tensors), len(roles.params)
+        )
+
+    def result(self, i: int, loss_problem: str) -> GradientResult:
+        from gradcheck_cli import verdict
+        from gradcheck_cli.exact import kinks
+
+        p, o, points = self.prepared, self.options, list(self.point.points)
+        name, grad, got = p.roles.params[i], p.grads[i], self.got.grads[i]
+        exact, problem = (
+            (None, loss_problem) if loss_problem else exact_or_undefined(grad, self.point.points, o)
+        )
+        if exact is None:
+            return _result(name, grad, got, verdict.undefined(problem), None, "none")
+        bounds = self.rung(o.dtype)[1]
+        bound = self.bound(i, o.dtype)
+        notes = (
+            bounds.reason and f"bound from the SymPy gradient ({bounds.reason})",
+            ""
+            if exact.certified
+            else "exact value not certified by interval arithmetic"
+            + (" (precision cap hit)" if exact.capped else ""),
+        )
+        facts = verdict.Facts(
+            exact.value,
+            got,
+            bound,
+            o.dtype,
+            rigorous=bounds.method == "aten",
+            notes=notes,
+            ladder=lambda: self.ladder(i),
+            kinks=lambda: kinks.kink_facts(p.loss_expr, grad, points, name, o.reduction, o.dtype),
+            nan_source=self.nan_source,
+        )
+        envelope, hand = _hand(name, grad, points, o, exact.value)
+        contributions = bounds.contributions[i][:8] if bounds.contributions else ()
+        return _result(
+            name,
+            grad,
+            got,
+            verdict.decide(facts),
+            exact,
+            bounds.method,
+            contributions,
+            envelope,
+            hand,
+        )
+
+
+def _result(
+    name: str,
+    grad: Any,
+    got: float | None,
+    decision: Any,
+    exact: Any,
+    method: str,
+    contributions: Any = (),
+    envelope: Any = None,
+    hand: Any = None,
+) -> GradientResult:
+    return GradientResult(
+        param=name,
+        formula=str(grad),
+        exact=math.nan if exact is None else float(exact.value),
+        autograd=got,
+        abs_error=decision.abs_error,
+        rel_error=decision.rel_error,
+        ulps=decision.ulps,
+        bits=decision.bits,
+        bound=decision.bound,
+        kappa=decision.kappa,
+        tolerance=decision.tolerance,
+        verdict=decision.verdict,
+        ill_conditioned=decision.ill_conditioned,
+        exact_certified=exact is None or exact.certified,
+        bound_method=method,
+        note=decision.reason,
+        contributions=contributions,
+        envelope=envelope,
+        expect=hand,
+        ladder=decision.ladder,
+        left=decision.left,
+        right=decision.right,
+        convention=decision.convention,
+    )
+
+
+def _hand(
+    name: str, grad: Any, points: list[dict[str, float]], options: Options, center: Any
+) -> tuple[Any, Any]:
+    """The hand-calculation envelope of one gradient and the verdict on its --expect value."""
+    texts = dict(options.expect)
+    if options.decimals is None and name not in texts:
+        return None, None
+    from gradcheck_cli.rounding import hand as handcalc
+    from gradcheck_cli.verdict import judge_hand
+
+    typed = decimals_typed(texts[name], name) if name in texts else None
+    decimals = options.decimals if options.decimals is not None else typed
+    env = handcalc.envelope(
+        grad, points, options.reduction, decimals, typed if typed is not None else decimals, center
+    )
+    return env, (judge_hand(name, texts[name], env) if name in texts else None)
