@@ -18,7 +18,7 @@ from gradcheck_cli.expr.catalog import CONSTANTS
 from gradcheck_cli.expr.parse import Expr, parse
 from gradcheck_cli.gradients import Gradients, exact_or_undefined
 from gradcheck_cli.losses import draw_targets, loss_spec
-from gradcheck_cli.options import Options
+from gradcheck_cli.options import Options, make_options
 from gradcheck_cli.results import CheckResult
 from gradcheck_cli.roles import Roles, assign_roles, check_expect, check_fixed
 
@@ -130,8 +130,10 @@ def check(
     model: str, *, lowerings: Mapping[str, Callable[..., Any]] | None = None, **options: Any
 ) -> CheckResult:
     """Check every gradient of ``model`` under ``options`` (see ``Options``; ``at`` may be a
-    mapping, ``inputs``/``params`` any sequence of names)."""
-    return check_options(model, Options(**options), lowerings)
+    mapping, ``inputs``/``params`` any sequence of names, loss options such as ``delta`` or
+    ``log_input`` keywords of their own)."""
+    built = Options(**options) if "loss_options" in options else make_options(options)
+    return check_options(model, built, lowerings)
 
 
 def check_options(

@@ -170,3 +170,74 @@ def test_two_layer_network_at_hand_given_point():
         assert got[name].exact == pytest.approx(value, rel=1e-12)
         assert got[name].autograd == pytest.approx(value, rel=1e-12)
     assert result.ok
+
+
+# Every loss, both reductions, 1-3 samples: the model is wrapped into the loss's domain (bce
+# takes a probability, poisson_nll without log_input a positive rate).
+def _for_loss(model: str, loss: str) -> tuple[str, dict]:
+    options: dict = {}
+    if loss == "bce":
+        model = f"sigmoid({model})"
+    if loss == "poisson_nll_rate":
+        loss, options, model = "poisson_nll", {"log_input": False}, f"exp({model})"
+    return model, {"loss": loss, **options}
+
+
+EVERY_LOSS = [
+    "mse",
+    "l1",
+    "huber",
+    "smooth_l1",
+    "bce",
+    "bce_logits",
+    "soft_margin",
+    "poisson_nll",
+    "poisson_nll_rate",
+    "gaussian_nll",
+    "none",
+    "(z-y)**4",
+]
+
+
+def _assert_every_loss(model, seed, dtype, loss, reduction, samples):
+    from gradcheck_cli.errors import GradcheckError
+
+    assume(not _switch_on_constant(model))
+    if not {"w", "b"} & set(parse(model).symbols):
+        model = f"w*({model})"
+    model, options = _for_loss(model, loss)
+    try:
+        result = check(
+            model, seed=seed, dtype=dtype, reduction=reduction, samples=samples, **options
+        )
+    except GradcheckError:
+        return  # a one-line error is an honest outcome; any other exception fails the test
+    bad = [g for g in result.gradients if g.verdict == "fail"]
+    assert not bad, (model, seed, dtype, options, reduction, samples, bad)
+
+
+EVERY_LOSS_ARGS = (
+    expressions(2),
+    st.integers(0, 10_000),
+    st.sampled_from(["float32", "float64"]),
+    st.sampled_from(EVERY_LOSS),
+    st.sampled_from(["mean", "sum"]),
+    st.integers(1, 3),
+)
+
+
+@settings(max_examples=40, **DERANDOMIZED)
+@given(*EVERY_LOSS_ARGS)
+def test_every_loss_no_false_fail_and_no_unexpected_exception(
+    model, seed, dtype, loss, reduction, samples
+):
+    _assert_every_loss(model, seed, dtype, loss, reduction, samples)
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(*EVERY_LOSS_ARGS)
+def test_every_loss_no_false_fail_and_no_unexpected_exception_slow(
+    model, seed, dtype, loss, reduction, samples
+):
+    _assert_every_loss(model, seed, dtype, loss, reduction, samples)
