@@ -93,10 +93,13 @@ def check_dtype(tree: ast.expr, text: str, dtype: str) -> None:
         if isinstance(node, ast.Constant | ast.Name):
             value = constant_value(node)
         if value is None:
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))  # leftmost first
             continue
         typed = ast.get_source_segment(text, node) or ast.unparse(node)
-        shown = typed if isinstance(node, ast.Constant) else f"{typed} = {value:.6g}"
+        plain = isinstance(node, ast.Constant) or (
+            isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant)
+        )
+        shown = typed if plain else f"{typed} = {value:.6g}"
         if abs(value) > info.max:
             problem = f"constant {shown} overflows {dtype} (largest {info.max:.4g})"
         elif 0 < abs(value) < normal:
