@@ -129,7 +129,8 @@ def _parse_or_error(text: str) -> None:
 
 
 def _cli_ends_cleanly(text: str, *options: str) -> None:
-    out = gradcheck(text, "--loss", "none", *options)  # catch_exceptions=False: bugs raise
+    # after "--": a model such as "-w" is not an option (click's usage errors are its own)
+    out = gradcheck("--loss", "none", *options, "--", text)  # catch_exceptions=False: bugs raise
     if out.exit_code == 2:
         lines = out.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: "), out.stderr
