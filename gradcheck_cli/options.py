@@ -21,7 +21,7 @@ from typing import Any
 
 from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import RoleError
-from gradcheck_cli.values import MAX_SEEDS, BadValue, convert
+from gradcheck_cli.values import MAX_SEED, MAX_SEEDS, BadValue, convert
 
 MAX_SAMPLES = 100_000
 REDUCTIONS = ("mean", "sum")
@@ -57,7 +57,9 @@ OPTIONS: dict[str, Option] = {
         Option("name", "str", field=False, in_defaults=False, cli=False),
         Option("model", "str", field=False, in_defaults=False, cli=False),
         Option("loss", "str", "mse", _LOSSES),
-        Option("seed", "int", 0, "Seed: inputs from 10*seed, params from seed.", low=0),
+        Option(
+            "seed", "int", 0, "Seed: inputs from 10*seed, params from seed.", low=0, high=MAX_SEED
+        ),
         Option("seeds", "seeds", None, "Seed sweep 'A..B', e.g. '1..100'.", field=False),
         Option("samples", "int", 1, "Samples of every input and target.", low=1, high=MAX_SAMPLES),
         Option("dtype", "str", "float32", " or ".join(DTYPES) + ".", choices=tuple(DTYPES)),
@@ -120,6 +122,7 @@ def _check_fields(self: Any) -> None:
             value = getattr(self, name)
             if value is not None or option.default is not None:
                 object.__setattr__(self, name, convert(option, value))
+    _check_fixed_values(self.at, self.dtype)
     texts = tuple((k, v if isinstance(v, str) else repr(v)) for k, v in self.expect)
     object.__setattr__(self, "expect", texts)  # hand values as typed: their decimals count
     given = []
@@ -129,6 +132,20 @@ def _check_fields(self: Any) -> None:
             raise BadValue(f"unknown loss option {name!r} (loss options: {known})")
         given.append((name, convert(OPTIONS[name], value)))
     object.__setattr__(self, "loss_options", tuple(given))
+
+
+def _check_fixed_values(at: tuple[tuple[str, float], ...], dtype: str) -> None:
+    """Values fixed by hand must be numbers of the dtype: not beyond its range, not subnormal
+    (nor rounding to 0) in it."""
+    info = DTYPES[dtype]
+    normal = info.tiny * 2.0 ** (info.bits - 1)
+    for name, value in at:
+        if abs(value) > info.max:
+            raise BadValue(f"at {name} = {value:g} overflows {dtype} (largest {info.max:.4g})")
+        if 0 < abs(value) < normal:
+            raise BadValue(
+                f"at {name} = {value:g} is subnormal in {dtype} (smallest normal {normal:.4g})"
+            )
 
 
 Options = dataclasses.make_dataclass(
@@ -203,10 +220,7 @@ def parse_at(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, float], ...
 def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """``["w=-1.4793", "b=1.7626"]`` -> ``(("w", "-1.4793"), ("b", "1.7626"))``, texts kept
     so that the number of decimals typed is known."""
-    pairs = _name_value_pairs(items, "--expect")
-    for name, text in pairs.items():
-        decimals_typed(text, name)  # refuses what is not a finite number
-    return tuple(pairs.items())
+    return tuple(_name_value_pairs(items, "--expect").items())  # checked by values.convert
 
 
 def decimals_typed(text: str, name: str = "") -> int:

@@ -43,7 +43,7 @@ def prepare(
     model: str, options: Options, lowerings: Mapping[str, Callable[..., Any]] | None = None
 ) -> Prepared:
     spec = loss_spec(options.loss, options.loss_options)
-    expr = parse(model)
+    expr = parse(model, dtype=options.dtype)
     roles = assign_roles(
         expr.symbols, spec.needs_target, options.inputs, options.target, options.params
     )

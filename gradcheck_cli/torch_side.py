@@ -25,6 +25,7 @@ from typing import Any
 
 from gradcheck_cli.errors import RoleError
 from gradcheck_cli.expr.catalog import CONSTANTS, FUNCTIONS
+from gradcheck_cli.expr.numbers import constant_value, python_value
 from gradcheck_cli.expr.parse import Expr
 from gradcheck_cli.roles import Roles
 
@@ -45,6 +46,12 @@ def lower(expr: Expr, overrides: Mapping[str, Callable[..., Any]] | None = None)
 
 
 def _compile(node: ast.AST, overrides: dict[str, Callable[..., Any]]) -> Lowered:
+    if (
+        isinstance(node, ast.Constant | ast.BinOp | ast.UnaryOp)
+        and constant_value(node) is not None
+    ):
+        value = python_value(node)  # computed once; beyond int64: a float
+        return lambda env: value
     if isinstance(node, ast.Constant):
         value = node.value
         return lambda env: value

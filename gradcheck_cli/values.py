@@ -21,9 +21,18 @@ from gradcheck_cli.errors import BadValue
 if TYPE_CHECKING:
     from gradcheck_cli.options import Option
 
-__all__ = ["MAX_SEEDS", "BadValue", "convert", "kind_of", "parse_seed_range", "suggest"]
+__all__ = [
+    "MAX_SEED",
+    "MAX_SEEDS",
+    "BadValue",
+    "convert",
+    "kind_of",
+    "parse_seed_range",
+    "suggest",
+]
 
 MAX_SEEDS = 100_000
+MAX_SEED = (2**64 - 1) // 10  # inputs are seeded with 10*seed: torch's manual_seed takes < 2**64
 
 _RANGE = re.compile(r"^\s*(\S+?)\s*\.\.\s*(\S+?)\s*$")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -39,6 +48,8 @@ def parse_seed_range(text: str) -> range:
     start, stop = (int(part) for part in match.groups())
     if start < 0:
         raise ValueError(f"invalid seed range {text!r}: seeds must be >= 0")
+    if stop > MAX_SEED:
+        raise ValueError(f"invalid seed range {text!r}: seeds must be at most {MAX_SEED}")
     if start > stop:
         raise ValueError(f"invalid seed range {text!r}: start {start} is greater than end {stop}")
     if stop - start + 1 > MAX_SEEDS:
@@ -89,10 +100,14 @@ def _out_of_range(option: Option, value: Any) -> bool:
 
 def _bounds(option: Option) -> str:
     if option.low is not None and option.high is not None:
-        return f"between {option.low:g} and {option.high:g}"
+        return f"between {_number(option.low)} and {_number(option.high)}"
     if option.above is not None:
-        return f"> {option.above:g}"
-    return f"{option.low:g} or more"
+        return f"> {_number(option.above)}"
+    return f"{_number(option.low)} or more"
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def _convert_seeds(name: str, value: Any) -> tuple[int, ...]:
@@ -108,8 +123,8 @@ def _convert_seeds(name: str, value: Any) -> tuple[int, ...]:
             f"{name} must be a non-empty array of integers or an 'A..B' range "
             f"string, got {_show(value)}"
         )
-    if any(v < 0 for v in value):
-        raise BadValue(f"{name} must be 0 or more, got {_show(value)}")
+    if any(v < 0 or v > MAX_SEED for v in value):
+        raise BadValue(f"{name} must be between 0 and {MAX_SEED}, got {_show(value)}")
     if len(value) > MAX_SEEDS:
         raise BadValue(f"{name}: {len(value)} seeds (at most {MAX_SEEDS})")
     repeated = sorted(seed for seed, count in Counter(value).items() if count > 1)
@@ -139,11 +154,12 @@ def _convert_table(name: str, value: Any, texts: bool) -> tuple[tuple[str, Any],
 
 
 def _is_text_number(value: Any) -> bool:
+    """A finite number, or its text, whose float is finite (``'1e400'`` is out of range)."""
     if not isinstance(value, str):
         return _is_number(value)
     try:
-        return Decimal(value).is_finite()
-    except InvalidOperation:
+        return Decimal(value).is_finite() and math.isfinite(float(value))
+    except (InvalidOperation, ValueError):
         return False
 
 

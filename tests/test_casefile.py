@@ -134,7 +134,7 @@ def test_error_label_uses_case_name_or_index(tmp_path):
     )
     path = write(tmp_path, text)
     assert errors_of(path) == [
-        f"{path}:7: case 'b': seed must be 0 or more, got -1",
+        f"{path}:7: case 'b': seed must be between 0 and 1844674407370955161, got -1",
         f"{path}:11: case 3: samples must be an integer, got float 1.5",
     ]
 

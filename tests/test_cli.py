@@ -180,4 +180,4 @@ def test_expect_errors():
     out = gradcheck("w*x+b", "--expect", "q=1.0")
     assert out.exit_code == 2 and "--expect names 'q'" in out.stderr
     out = gradcheck("w*x+b", "--expect", "w=abc")
-    assert out.exit_code == 2 and "is not a number" in out.stderr
+    assert out.exit_code == 2 and "bad entries: w = string 'abc'" in out.stderr

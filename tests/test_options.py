@@ -51,7 +51,7 @@ def test_dtype_choices_come_from_the_dtype_table():
         ({"dtype": "float16"}, "unknown dtype 'float16' (supported: float32, float64)"),
         ({"reduction": "mena"}, "unknown reduction 'mena' (supported: mean, sum) (did you mean"),
         ({"samples": 0}, "samples must be between 1 and 100000, got 0"),
-        ({"seed": -1}, "seed must be 0 or more, got -1"),
+        ({"seed": -1}, "seed must be between 0 and 1844674407370955161, got -1"),
         ({"decimals": 31}, "decimals must be between 0 and 30, got 31"),
         ({"delta": -1.0}, "delta must be > 0, got -1.0"),
         ({"beta": float("inf")}, "beta must be a finite number, got float inf"),

@@ -14,12 +14,21 @@ from dataclasses import dataclass
 
 from gradcheck_cli.errors import ParseError, UnsupportedError
 from gradcheck_cli.expr.catalog import CONSTANTS, FUNCTIONS, check_arity, constant_argument
+from gradcheck_cli.expr.numbers import (
+    MAX_CONSTANT,
+    MAX_EXPONENT,
+    SMALLEST_NORMAL,
+    Folder,
+    TooLarge,
+    check_dtype,
+    constant_value,
+    underflows,
+)
 
 MAX_LENGTH = 2000
-MAX_DEPTH = 60
+MAX_DEPTH = 60  # a run of + and - (or of * and /) is one level: a+b+c+... is flat
 MAX_NODES = 600
-MAX_EXPONENT = 1024
-MAX_CONSTANT = 1e300
+_CHAIN = {ast.Add: "+", ast.Sub: "+", ast.Mult: "*", ast.Div: "*"}  # operators of one chain
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
@@ -58,14 +67,19 @@ class Expr:
         return self.text
 
 
-def parse(text: str, reserved: frozenset[str] = frozenset()) -> Expr:
-    """Parse and validate ``text``; raise ParseError or UnsupportedError naming the column."""
+def parse(text: str, reserved: frozenset[str] = frozenset(), dtype: str | None = None) -> Expr:
+    """Parse and validate ``text``; raise ParseError or UnsupportedError naming the column.
+
+    ``dtype``: also refuse numbers the working dtype cannot hold (``check_dtype``)."""
+    if not isinstance(text, str):
+        raise ParseError(f"the expression must be text, got {type(text).__name__}")
     if not text.strip():
         raise ParseError("empty expression")
     if len(text) > MAX_LENGTH:
         raise UnsupportedError(f"expression is {len(text)} characters long (at most {MAX_LENGTH})")
     if "\n" in text or "\r" in text:
         raise ParseError("expression must be on one line")
+    _check_characters(text)
     shift = len(text) - len(text.lstrip())
     try:
         tree = ast.parse(text.strip(), mode="eval").body
@@ -85,12 +99,46 @@ def parse(text: str, reserved: frozenset[str] = frozenset()) -> Expr:
     ]
     names.sort(key=lambda n: n.col_offset)
     symbols = tuple(dict.fromkeys(n.id for n in names))
-    return Expr(text=text.strip(), tree=tree, symbols=symbols)
+    expr = Expr(text=text.strip(), tree=tree, symbols=symbols)
+    if dtype is not None:
+        check_dtype(expr.tree, expr.text, dtype)
+    return expr
+
+
+def _check_characters(text: str) -> None:
+    """Refuse what Python's tokenizer would drop or fold: bytes that are not UTF-8 (surrogate
+    escapes from the command line), lone surrogates, non-ASCII characters (NFKC folds 'ｗ' into
+    'w'), control characters and '#' comments."""
+    for column, char in enumerate(text, 1):
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            problem = f"byte 0x{code - 0xDC00:02x} is not valid UTF-8"
+        elif 0xD800 <= code <= 0xDFFF:
+            problem = f"lone surrogate U+{code:04X} not allowed"
+        elif code > 127:
+            problem = f"non-ASCII character U+{code:04X} not allowed (names are ASCII)"
+        elif (code < 32 and char != "\t") or code == 127:
+            problem = f"control character U+{code:04X} not allowed"
+        elif char == "#":
+            problem = "comments ('#') not allowed"
+        else:
+            continue
+        raise ParseError(problem, _printable(text), column)
+
+
+def _printable(text: str) -> str:
+    """``text`` for an error message, each character that is not printable ASCII shown as '?':
+    the message prints under any locale and the column still counts characters."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c if c.isascii() and c.isprintable() else "?" for c in text)
 
 
 class _Validator:
     def __init__(self, text: str, shift: int, reserved: frozenset[str]):
         self.text, self.shift, self.reserved, self.count = text, shift, reserved, 0
+        self.source = text.strip()
+        self.folder = Folder()
 
     def fail(self, cls: type, message: str, node: ast.AST) -> None:
         raise cls(message, self.text, getattr(node, "col_offset", 0) + 1 + self.shift)
@@ -112,7 +160,9 @@ class _Validator:
     def check_BinOp(self, node: ast.BinOp, depth: int) -> None:
         if type(node.op) not in _BINOPS:
             self.fail(ParseError, "operator not allowed (use + - * / **)", node)
-        self.check(node.left, depth + 1)
+        chain = _CHAIN.get(type(node.op))
+        left_chain = isinstance(node.left, ast.BinOp) and _CHAIN.get(type(node.left.op))
+        self.check(node.left, depth if chain and left_chain == chain else depth + 1)
         self.check(node.right, depth + 1)
         try:
             value = constant_value(node)
@@ -120,6 +170,13 @@ class _Validator:
             self.fail(UnsupportedError, f"constant cannot be computed ({exc})", node)
         if value is not None and not abs(value) <= MAX_CONSTANT:
             self.fail(UnsupportedError, "constant is too large", node)
+        if value is not None and underflows(node, value):
+            self.fail(
+                UnsupportedError,
+                f"constant {ast.get_source_segment(self.source, node)} = {value:.3g} "
+                "underflows (below float64's smallest normal 2.2e-308)",
+                node,
+            )
         if isinstance(node.op, ast.Div) and constant_value(node.right) == 0:
             self.fail(UnsupportedError, "division by zero", node)
         if isinstance(node.op, ast.Pow):
@@ -138,6 +195,16 @@ class _Validator:
             self.fail(ParseError, f"{type(value).__name__} constant not allowed", node)
         if abs(value) > MAX_CONSTANT or not math.isfinite(value):
             self.fail(UnsupportedError, "constant is too large", node)
+        typed = ast.get_source_segment(self.source, node) or repr(value)
+        mantissa = typed.lower().partition("e")[0]
+        if (value and abs(value) < SMALLEST_NORMAL) or (
+            not value and isinstance(value, float) and any(c in "123456789" for c in mantissa)
+        ):
+            self.fail(
+                UnsupportedError,
+                f"constant {typed} is below float64's smallest normal 2.2e-308",
+                node,
+            )
 
     def check_Name(self, node: ast.Name, depth: int) -> None:
         if node.id.startswith("_"):
@@ -170,34 +237,21 @@ class _Validator:
                     f"a number, not '{ast.unparse(arg)}'",
                     arg,
                 )
+        self.check_constraints(node)
+        try:
+            self.folder.call(node)
+        except TooLarge as exc:
+            self.fail(UnsupportedError, f"{exc.message} (at most {MAX_CONSTANT:g})", exc.node)
 
-
-def constant_value(node: ast.AST) -> float | None:
-    """The float value of a subtree made only of numbers, or None if it has a symbol."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-        return float(node.value)
-    if isinstance(node, ast.Name) and node.id in CONSTANTS:
-        return CONSTANTS[node.id]
-    if isinstance(node, ast.UnaryOp):
-        value = constant_value(node.operand)
-        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
-    if isinstance(node, ast.BinOp):
-        left, right = constant_value(node.left), constant_value(node.right)
-        if left is None or right is None:
-            return None
-        op = type(node.op)
-        if op is ast.Pow:
-            if abs(right) > MAX_EXPONENT:
-                raise OverflowError(f"exponent larger than {MAX_EXPONENT}")
-            result = math.pow(left, right)
-        else:
-            result = {
-                ast.Add: left + right,
-                ast.Sub: left - right,
-                ast.Mult: left * right,
-                ast.Div: left / right if right else None,
-            }[op]
-            if result is None:
-                raise ZeroDivisionError("division by zero")
-        return result
-    return None
+    def check_constraints(self, node: ast.Call) -> None:
+        """torch's own constraints on the number arguments (``FunctionSpec.constraints``)."""
+        spec = FUNCTIONS[node.func.id]
+        if spec.constraints is None or not spec.constants:
+            return
+        typed = [constant_value(arg) for arg in node.args[1:]]
+        values = [*typed, *(float(d) for d in spec.defaults[len(typed) :])]
+        problem = spec.constraints(*values)
+        if problem:
+            index, message = problem
+            where = node.args[index - 1] if index <= len(node.args) else node
+            self.fail(UnsupportedError, f"'{node.func.id}': {message}", where)

@@ -217,6 +217,11 @@ ENTRIES = [
         arity=(1, 3),
         constants=("min_val", "max_val"),
         defaults=(-1, 1),
+        constraints=lambda lo, hi: (
+            (3, f"min_val {lo:g} is greater than max_val {hi:g} (torch refuses it)")
+            if lo > hi
+            else None
+        ),
         switches=lambda x, lo, hi: [x - lo, x - hi],
         convention="hardtanh' = 0 at both ends",
         fallback=("hardtanh.default", "hardtanh_backward.default"),

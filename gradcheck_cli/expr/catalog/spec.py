@@ -50,6 +50,10 @@ class FunctionSpec:
     aten: tuple[str, ...] = ()  # aten ops autograd emits for it, evaluated by rounding/aten_ops
     fallback: tuple[str, ...] = ()  # aten ops it emits that aten_ops cannot evaluate: the
     # traced bound gives up and the SymPy-fallback bound is used
+    constraints: Callable[..., tuple[int, str] | None] | None = None  # torch's own checks of
+    # the number arguments: (*numbers, defaults filled in, as floats) -> None, or (argument
+    # number, 1-based, and what torch requires) when torch would refuse them; parse.py
+    # refuses them at that argument's column. Ranges of the dtype are checked for every number
 
     @property
     def min_args(self) -> int:
