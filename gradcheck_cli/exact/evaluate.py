@@ -29,9 +29,24 @@ def evaluate(expr: sympy.Expr, values: Mapping[str, Any], ctx: Any = mpmath.mp) 
     """Evaluate ``expr`` with mpmath; ``values`` maps symbol names to ctx numbers.
 
     Raises EvaluationError naming the sub-expression that is undefined (log of a negative
-    number, division by zero, ...).
+    number, division by zero, ...). At points, an undefined sub-expression is evaluated again
+    at 4, 16, ... times the precision up to MAX_PRECISION first: a domain test that sees 0 may
+    see a cancellation (1 - 1/(1 + e^-200) is 0 at 128 bits).
     """
-    return _Evaluator(values, ctx).run(expr)
+    try:
+        return _Evaluator(values, ctx).run(expr)
+    except EvaluationError:
+        if ctx is not mpmath.mp or mpmath.mp.prec >= MAX_PRECISION:
+            raise
+    prec = mpmath.mp.prec
+    while True:
+        prec = min(prec * 4, MAX_PRECISION)
+        with mpmath.workprec(prec):
+            try:
+                return _Evaluator(values, ctx).run(expr)
+            except EvaluationError:
+                if prec >= MAX_PRECISION:
+                    raise
 
 
 def condition(cond: sympy.Basic, values: Mapping[str, Any]) -> bool:
@@ -58,7 +73,7 @@ class _Evaluator:
             if exc.message.startswith("'"):
                 raise
             raise MagnitudeError(f"'{node}' cannot be evaluated exactly: {exc.message}") from None
-        if _is_nan(value, self.ctx):
+        if is_nan(value, self.ctx):
             raise EvaluationError(f"'{node}' is undefined at this point")
         self.cache[node] = value
         return value
@@ -144,7 +159,7 @@ def _derivative(node: sympy.Derivative) -> sympy.Expr:
     return done
 
 
-def _is_nan(value: Any, ctx: Any) -> bool:
+def is_nan(value: Any, ctx: Any) -> bool:
     try:
         return bool(ctx.isnan(value))
     except (AttributeError, TypeError):
@@ -259,21 +274,12 @@ def exact(expr: sympy.Expr, values: Mapping[str, float], start: int = 128) -> mp
     """``expr`` at the exact binary ``values``, raising precision until it is stable.
 
     Two successive evaluations (precision p and 2p bits) must agree to 2^-(p/2) relative; the
-    result is far more accurate than float64, so that comparisons measure autograd alone. A
-    point found undefined (a domain test saw 0 or a cancelled sign) is evaluated again at
-    higher precision, and only at MAX_PRECISION is EvaluationError raised.
+    result is far more accurate than float64, so that comparisons measure autograd alone.
     """
     prec, previous = start, None
     while prec <= MAX_PRECISION:
         with mpmath.workprec(prec):
-            try:
-                value = evaluate(expr, {k: mpmath.mpf(v) for k, v in values.items()})
-            except EvaluationError:
-                if prec >= MAX_PRECISION:
-                    raise
-                previous, prec = None, prec * 4  # 128, 512, 2048, then 4096
-                prec = min(prec, MAX_PRECISION)
-                continue
+            value = evaluate(expr, {k: mpmath.mpf(v) for k, v in values.items()})
         if previous is not None and _agree(previous, value, prec // 4):
             return value
         previous, prec = value, prec * 2
