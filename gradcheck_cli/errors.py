@@ -107,3 +107,17 @@ class Ambiguous(GradcheckError):
 
     def __init__(self, message: str = "an interval straddles a branch point"):
         super().__init__(message)
+
+
+class NoInterval(Ambiguous):
+    """A function without an interval version: the caller evaluates at points instead."""
+
+    def __init__(self, message: str = "no interval version"):
+        super().__init__(message)
+
+
+class MagnitudeError(GradcheckError):
+    """An exact value cannot be had within the caps on magnitude and precision (the argument
+    of exp, sin or gamma beyond 2^40, as in exp(exp(exp(w))) at w = 30): no honest value."""
+
+    exit_code = ExitCode.FAILED

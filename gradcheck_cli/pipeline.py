@@ -93,13 +93,15 @@ def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ..
 def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     """Evaluate a prepared problem at ``seed`` (default: the options' seed)."""
     from gradcheck_cli import torch_side, verdict
-    from gradcheck_cli.exact import kinks
+    from gradcheck_cli.exact import kinks, typed
 
     options = prepared.options if seed is None else replace(prepared.options, seed=seed)
     targets = partial(draw_targets, prepared.loss, dtype=options.dtype)
     point = torch_side.sample(prepared.roles, options, targets)
     got, traced, reason = prepared.autograd.run(list(point.tensors))
     loss_exact, loss_problem = exact_or_undefined(prepared.loss_expr, point.points, options)
+    if problem := typed.undefined_where(prepared.expr, list(point.points)):  # as torch runs it
+        loss_exact, loss_problem = None, f"{problem}: try another point (--at) or seed (--seed)"
     step = Gradients(prepared, options, point, got, traced, reason)
     gradients = tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params)))
     status = verdict.overall((g.verdict for g in gradients), (g.expect for g in gradients))

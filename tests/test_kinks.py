@@ -41,7 +41,7 @@ def test_kink_in_the_loss_and_smooth_points_pass():
     [
         ("log(w)", {"w": -1.0}, "log(w)"),
         ("sqrt(w)", {"w": 0.0}, "sqrt(w)"),
-        ("w/x", {"w": 1.0, "x": 0.0}, "1/x"),
+        ("w/x", {"w": 1.0, "x": 0.0}, "w/x"),  # the division as typed
         ("acosh(w)", {"w": 0.5}, "acosh(w)"),
         ("atanh(w)", {"w": 1.0}, "atanh(w)"),
         ("cbrt(w)", {"w": -8.0}, "cbrt(w)"),

@@ -17,9 +17,10 @@ import mpmath
 import sympy
 
 from gradcheck_cli.dtypes import DTYPES
-from gradcheck_cli.errors import Ambiguous, EvaluationError
+from gradcheck_cli.errors import Ambiguous, EvaluationError, MagnitudeError, NoInterval
 from gradcheck_cli.exact.functions import spec_of
-from gradcheck_cli.expr.catalog.numeric import decide
+from gradcheck_cli.expr.catalog import numeric as n
+from gradcheck_cli.expr.catalog.numeric import DomainError, decide
 
 __all__ = ["Ambiguous", "Exact", "decide", "evaluate", "exact", "exact_reduced", "round_to"]
 
@@ -28,9 +29,24 @@ def evaluate(expr: sympy.Expr, values: Mapping[str, Any], ctx: Any = mpmath.mp) 
     """Evaluate ``expr`` with mpmath; ``values`` maps symbol names to ctx numbers.
 
     Raises EvaluationError naming the sub-expression that is undefined (log of a negative
-    number, division by zero, ...).
+    number, division by zero, ...). At points, an undefined sub-expression is evaluated again
+    at 4, 16, ... times the precision up to MAX_PRECISION first: a domain test that sees 0 may
+    see a cancellation (1 - 1/(1 + e^-200) is 0 at 128 bits).
     """
-    return _Evaluator(values, ctx).run(expr)
+    try:
+        return _Evaluator(values, ctx).run(expr)
+    except EvaluationError:
+        if ctx is not mpmath.mp or mpmath.mp.prec >= MAX_PRECISION:
+            raise
+    prec = mpmath.mp.prec
+    while True:
+        prec = min(prec * 4, MAX_PRECISION)
+        with mpmath.workprec(prec):
+            try:
+                return _Evaluator(values, ctx).run(expr)
+            except EvaluationError:
+                if prec >= MAX_PRECISION:
+                    raise
 
 
 def condition(cond: sympy.Basic, values: Mapping[str, Any]) -> bool:
@@ -47,11 +63,17 @@ class _Evaluator:
             return self.cache[node]
         try:
             value = self.compute(node)
+        except DomainError as exc:  # for an interval: outside the domain on all of it
+            raise EvaluationError(f"'{node}' is undefined at this point ({exc})") from None
         except (ZeroDivisionError, ValueError) as exc:
             if self.ctx is not mpmath.mp:
                 raise Ambiguous from None
             raise EvaluationError(f"'{node}' is undefined at this point ({exc})") from None
-        if _is_nan(value, self.ctx):
+        except MagnitudeError as exc:
+            if exc.message.startswith("'"):
+                raise
+            raise MagnitudeError(f"'{node}' cannot be evaluated exactly: {exc.message}") from None
+        if is_nan(value, self.ctx):
             raise EvaluationError(f"'{node}' is undefined at this point")
         self.cache[node] = value
         return value
@@ -81,9 +103,13 @@ class _Evaluator:
             return self.power(node)
         if isinstance(node, sympy.Piecewise):
             return self.piecewise(node)
+        if isinstance(node, sympy.Derivative):
+            return self.run(_derivative(node))
+        if node.is_number and not node.is_extended_real:  # zoo (1/0), nan, I
+            raise DomainError(f"'{node}' is not a real number")
         spec = spec_of(node.func)
         if ctx is not mpmath.mp and not (spec and spec.interval):
-            raise Ambiguous  # no interval version: the caller falls back to points
+            raise NoInterval  # no interval version: the caller falls back to points
         if spec is not None:
             return spec.evaluate_at(ctx, [self.run(arg) for arg in node.args])
         raise EvaluationError(f"cannot evaluate '{type(node).__name__}' exactly")
@@ -92,32 +118,26 @@ class _Evaluator:
         base, exponent = node.args
         b = self.run(base)
         if exponent.is_Integer:
-            n = int(exponent)
-            if n < 0 and decide(b == 0):
-                raise ZeroDivisionError("division by zero")
-            return b**n
+            return n.power(self.ctx, b, None, int(exponent))
         if exponent == sympy.Rational(1, 2):
-            if decide(b < 0):
-                raise ValueError("square root of a negative number")
-            return self.ctx.sqrt(b)
-        e = self.run(exponent)
-        if decide(b < 0) or (decide(b == 0) and decide(e <= 0)):
-            raise ValueError("power of a non-positive base")
-        if decide(b == 0):
-            return self.ctx.mpf(0)
-        return self.ctx.exp(e * self.ctx.log(b))
+            return n.power(self.ctx, b, None, half=True)
+        return n.power(self.ctx, b, self.run(exponent))
 
     def piecewise(self, node: sympy.Piecewise) -> Any:
         for expr, cond in node.args:
             if cond is sympy.true or self.condition(cond):
                 return self.run(expr)
-        raise ValueError("no branch of a piecewise function applies")
+        raise DomainError("no branch of a piecewise function applies")
 
     def condition(self, cond: sympy.Basic) -> bool:
         if isinstance(cond, sympy.Or | sympy.And):  # SymPy merges branches of equal value
             parts = (self.condition(arg) for arg in cond.args)
             return any(parts) if isinstance(cond, sympy.Or) else all(parts)
+        if cond is sympy.true or cond is sympy.false:
+            return bool(cond)
         left, right = self.run(cond.lhs), self.run(cond.rhs)
+        if isinstance(cond, sympy.Eq | sympy.Ne):
+            return n.is_zero(left - right) == isinstance(cond, sympy.Eq)
         ops = {
             sympy.StrictGreaterThan: lambda a, b: a > b,
             sympy.GreaterThan: lambda a, b: a >= b,
@@ -127,7 +147,19 @@ class _Evaluator:
         return decide(ops[type(cond)](left, right))
 
 
-def _is_nan(value: Any, ctx: Any) -> bool:
+def _derivative(node: sympy.Derivative) -> sympy.Expr:
+    """An unevaluated derivative SymPy left (sign(Abs(w)/w)'): 0 for a piecewise constant
+    function (torch's sign' = 0, its convention at the jump too), else what ``doit`` gives."""
+    spec = spec_of(node.expr.func)
+    if spec is not None and spec.steps:
+        return sympy.S.Zero
+    done = node.doit()
+    if done.has(sympy.Derivative):
+        raise EvaluationError(f"cannot evaluate '{node}' exactly")
+    return done
+
+
+def is_nan(value: Any, ctx: Any) -> bool:
     try:
         return bool(ctx.isnan(value))
     except (AttributeError, TypeError):
@@ -136,6 +168,9 @@ def _is_nan(value: Any, ctx: Any) -> bool:
 
 MAX_PRECISION = 4096
 WIDTH_BITS = 80  # an enclosure this narrow measures errors far below float64's ulp
+ABSOLUTE_BITS = 1200  # ... or this narrow absolutely: far below every dtype's smallest subnormal
+BEYOND_BITS = 1100  # a value beyond 2^1100 in magnitude is beyond every dtype's range
+OVERFLOW_BITS = 2**16  # the marker of such a value: +-2^OVERFLOW_BITS, or the value if nearer
 
 
 @dataclass(frozen=True)
@@ -143,14 +178,18 @@ class Exact:
     """An exact value: ``value`` to far more than float64 precision.
 
     ``certified``: an mpmath.iv enclosure at ``prec`` bits rounds to one value of the working
-    dtype, so ``value`` rounds correctly; otherwise (an interval straddled a branch point, or
-    the precision cap was hit: ``capped``) it is a point evaluation stable at ``prec`` bits.
+    dtype, so ``value`` rounds correctly; otherwise (an interval straddled a branch point up to
+    the precision cap: ``capped``, or a function has no interval version) it is a point
+    evaluation stable at ``prec`` bits. ``overflow``: the value is certainly beyond every
+    dtype's range (2^1100) with this sign, and ``value`` is a marker of it, not the value
+    (the value itself may have an exponent of 10^12 bits: e^(e^30)).
     """
 
     value: mpmath.mpf
     certified: bool
     prec: int
     capped: bool = False
+    overflow: bool = False
 
 
 def exact_reduced(
@@ -158,7 +197,11 @@ def exact_reduced(
 ) -> Exact:
     """``expr`` summed (or averaged) over the sample points, enclosed tightly enough to round
     to one ``dtype`` value and to be 2^-WIDTH_BITS narrow, raising the precision up to
-    MAX_PRECISION."""
+    MAX_PRECISION (also while a domain or branch test cannot tell: 1 - 1/(1 + e^-200) > 0
+    needs more than 128 bits).
+
+    Raises EvaluationError where ``expr`` is undefined (certainly so where an interval decided
+    it), MagnitudeError where no value can be had within the caps."""
     prec = 128
     while prec <= MAX_PRECISION:
         try:
@@ -171,12 +214,19 @@ def exact_reduced(
                     reduction,
                 )
                 lo, hi = mpmath.mpf(total.a), mpmath.mpf(total.b)  # exact at this precision
-        except (Ambiguous, EvaluationError, mpmath.libmp.NoConvergence):
+        except NoInterval:
             break  # no usable interval extension here: fall back to points
-        if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+        except Ambiguous:
+            prec *= 2  # a branch or domain test could not tell at this precision
+            continue
+        except (MagnitudeError, mpmath.libmp.NoConvergence):
             break
-        narrow = hi - lo <= max(abs(lo), abs(hi)) * mpmath.ldexp(1, -WIDTH_BITS)
-        if narrow and round_to(lo, dtype) == round_to(hi, dtype):
+        beyond = mpmath.ldexp(1, BEYOND_BITS)
+        if lo > beyond or hi < -beyond:
+            side = 1 if lo > beyond else -1
+            marker = min(abs(lo if side > 0 else hi), mpmath.ldexp(1, OVERFLOW_BITS))
+            return Exact(side * marker, True, prec, overflow=True)
+        if mpmath.isfinite(lo) and mpmath.isfinite(hi) and _narrow(lo, hi, dtype):
             with mpmath.workprec(prec):
                 return Exact((lo + hi) / 2, True, prec)
         prec *= 2
@@ -184,6 +234,13 @@ def exact_reduced(
     return Exact(
         value, False, MAX_PRECISION if prec > MAX_PRECISION else 128, capped=prec > MAX_PRECISION
     )
+
+
+def _narrow(lo: mpmath.mpf, hi: mpmath.mpf, dtype: str) -> bool:
+    width = hi - lo
+    narrow = width <= max(abs(lo), abs(hi)) * mpmath.ldexp(1, -WIDTH_BITS)
+    narrow = narrow or width <= mpmath.ldexp(1, -ABSOLUTE_BITS)
+    return narrow and round_to(lo, dtype) == round_to(hi, dtype)
 
 
 def _reduce(values: list[Any], reduction: str) -> Any:
@@ -223,7 +280,7 @@ def exact(expr: sympy.Expr, values: Mapping[str, float], start: int = 128) -> mp
     while prec <= MAX_PRECISION:
         with mpmath.workprec(prec):
             value = evaluate(expr, {k: mpmath.mpf(v) for k, v in values.items()})
-        if previous is not None and _agree(previous, value, prec // 2):
+        if previous is not None and _agree(previous, value, prec // 4):
             return value
         previous, prec = value, prec * 2
     return previous

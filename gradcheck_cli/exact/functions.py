@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import sympy
 
+from gradcheck_cli.errors import GradcheckError
 from gradcheck_cli.expr.catalog import FUNCTIONS, INTERNAL, FunctionSpec
 from gradcheck_cli.expr.catalog import numeric as n
 from gradcheck_cli.expr.catalog.spec import EXACT
@@ -44,7 +45,8 @@ class RealFunction(sympy.Function):
             with mpmath.workprec(prec + 10):
                 args = [mpmath.mpf(sympy.Float(a.evalf(prec + 10), prec + 10)) for a in self.args]
                 return sympy.Float(self.spec.evaluate_at(mpmath.mp, args), prec)
-        except (TypeError, ValueError, ZeroDivisionError):  # not a number, or outside the domain
+        except (TypeError, ValueError, ZeroDivisionError, GradcheckError):  # not a number,
+            # outside the domain, or beyond the caps on magnitude
             return None
 
     def _eval_rewrite_as_exp(self, *args: sympy.Expr, **kwargs: object) -> sympy.Expr:
@@ -114,15 +116,19 @@ _DERIVATIVE_ONLY = {
         cost=EXACT,
     ),
     sympy.DiracDelta: FunctionSpec(  # the derivative of sign: torch's sign' = 0
-        "DiracDelta", "derivative of a step", lambda ctx, x, k=None: ctx.mpf(0), arity=(1, 2)
+        "DiracDelta",
+        "derivative of a step",
+        lambda ctx, x, k=None: ctx.mpf(0),
+        arity=(1, 2),
+        interval=True,
     ),
     sympy.polygamma: FunctionSpec(
-        "polygamma", "polygamma(n, x)", lambda ctx, k, x: ctx.psi(int(k), x), arity=(2, 2)
+        "polygamma", "polygamma(n, x)", n.psi, arity=(2, 2), interval=True
     ),
     # SymPy differentiates Abs of what it cannot prove real (acos(...)) through re/im; every
     # value here is real (the evaluator refuses anything outside a real domain)
-    sympy.re: FunctionSpec("re", "real part", lambda ctx, x: x),
-    sympy.im: FunctionSpec("im", "imaginary part", lambda ctx, x: ctx.mpf(0)),
+    sympy.re: FunctionSpec("re", "real part", lambda ctx, x: x, interval=True),
+    sympy.im: FunctionSpec("im", "imaginary part", lambda ctx, x: ctx.mpf(0), interval=True),
 }
 
 

@@ -22,8 +22,8 @@ import mpmath
 import sympy
 
 from gradcheck_cli.dtypes import DTYPES
-from gradcheck_cli.errors import EvaluationError
-from gradcheck_cli.exact.evaluate import evaluate, exact
+from gradcheck_cli.errors import EvaluationError, MagnitudeError
+from gradcheck_cli.exact.evaluate import evaluate, exact_reduced
 from gradcheck_cli.exact.functions import spec_of, sympy_args
 from gradcheck_cli.exact.symbolic import symbol
 
@@ -86,7 +86,7 @@ def _at_switch(u: sympy.Expr, point: Mapping[str, float], dtype: str) -> str:
         try:
             value = evaluate(u, values)
             size = _magnitude(u, values)
-        except EvaluationError:
+        except (EvaluationError, MagnitudeError):
             return ""
         if value == 0:
             return "exact"
@@ -139,15 +139,17 @@ def one_sided(
                     values[param] += direction * step
                     total += evaluate(grad, values)
                 sides.append(float(total / len(points) if reduction == "mean" else total))
-            except EvaluationError:
+            except (EvaluationError, MagnitudeError):
                 sides.append(None)
     return sides[0], sides[1]
 
 
 def exact_or_nan(expr: sympy.Expr, point: Mapping[str, float]) -> Any:
+    """``expr`` at ``point`` (certified where interval arithmetic can), NaN where it is
+    undefined or beyond the caps on magnitude."""
     try:
-        return exact(expr, point)
-    except EvaluationError:
+        return exact_reduced(expr, [point], "sum", "float64").value
+    except (EvaluationError, MagnitudeError):
         return mpmath.nan
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import sympy
 
-from gradcheck_cli.exact.functions import build
+from gradcheck_cli.errors import EvaluationError
+from gradcheck_cli.exact.functions import build, spec_of
 from gradcheck_cli.expr.catalog import FUNCTIONS
 from gradcheck_cli.expr.parse import Expr
 
@@ -86,11 +87,28 @@ def _build(node: ast.AST, bindings: Mapping[str, sympy.Expr]) -> sympy.Expr:
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp):
         left, right = _build(node.left, bindings), _build(node.right, bindings)
-        return _BINARY[type(node.op)](left, right)
+        return _real(node, _BINARY[type(node.op)](left, right))
     if isinstance(node, ast.Call):
         args = [_build(arg, bindings) for arg in node.args]
-        return build(node.func.id, args)
+        return _real(node, build(node.func.id, args))
     raise TypeError(f"unvalidated node {type(node).__name__}")  # parse.py refuses these
+
+
+def _real(node: ast.AST, value: sympy.Expr) -> sympy.Expr:
+    """``value`` unless it is a constant that is not a real number (atanh(3), 1/(x-x)): such
+    a sub-expression is undefined at every point (and SymPy cannot compare it in Max)."""
+    if value.is_number and (
+        value.is_extended_real is False or value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+    ):
+        what = "a division by zero" if value.has(sympy.zoo) else f"{value}, not a real number"
+        raise EvaluationError(f"'{ast.unparse(node)}' is undefined at every point ({what})")
+    return value
+
+
+def constant(node: ast.AST) -> sympy.Expr | None:
+    """The exact value of a sub-tree without names other than pi and E, else None."""
+    value = _build(node, {})
+    return value if not value.free_symbols else None
 
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
@@ -103,5 +121,16 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
 
 
 def gradients(expr: sympy.Expr, params: tuple[str, ...]) -> tuple[sympy.Expr, ...]:
-    """The exact partial derivative of ``expr`` with respect to each parameter."""
-    return tuple(sympy.diff(expr, symbol(name)) for name in params)
+    """The exact partial derivative of ``expr`` with respect to each parameter.
+
+    A derivative SymPy leaves unevaluated of a piecewise constant function (sign(Abs(w)/w))
+    is 0, torch's convention (sign' = 0) at its jumps too."""
+    return tuple(_steps_flat(sympy.diff(expr, symbol(name))) for name in params)
+
+
+def _steps_flat(grad: sympy.Expr) -> sympy.Expr:
+    def flat(node: sympy.Basic) -> bool:
+        spec = isinstance(node, sympy.Derivative) and spec_of(node.expr.func)
+        return bool(spec and spec.steps)
+
+    return grad.replace(flat, lambda node: sympy.S.Zero) if grad.has(sympy.Derivative) else grad

@@ -22,6 +22,7 @@ dtype's range expects an infinity of the right sign.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ import mpmath
 import sympy
 
 from gradcheck_cli.dtypes import DTYPES
-from gradcheck_cli.errors import EvaluationError, OutOfDomain, UnsupportedOp
+from gradcheck_cli.errors import EvaluationError, MagnitudeError, OutOfDomain, UnsupportedOp
 from gradcheck_cli.exact.evaluate import condition, evaluate, round_to
 from gradcheck_cli.exact.functions import spec_of
 from gradcheck_cli.expr.catalog.spec import LIBM, ROUNDED
@@ -105,12 +106,17 @@ def constant_term(
 def sympy_bound(
     grad: sympy.Expr, samples: list[Mapping[str, float]], reduction: str, dtype: str
 ) -> float:
-    """First-order bound of evaluating the reduced SymPy gradient in ``dtype``."""
+    """First-order bound of evaluating the reduced SymPy gradient in ``dtype``; NaN (none)
+    where a point value is beyond the exact side's caps on magnitude (e^(e^30))."""
     u = DTYPES[dtype].unit_roundoff
     with mpmath.workprec(96):
         total_bound, total_abs = mpmath.mpf(0), mpmath.mpf(0)
         for point in samples:
-            value, bound = Propagator({k: mpmath.mpf(v) for k, v in point.items()}, u).run(grad)
+            values = {k: mpmath.mpf(v) for k, v in point.items()}
+            try:
+                value, bound = Propagator(values, u).run(grad)
+            except MagnitudeError:
+                return math.nan
             total_bound += bound
             total_abs += abs(value)
         total_bound += (len(samples) - 1) * u * total_abs

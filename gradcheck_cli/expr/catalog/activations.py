@@ -94,6 +94,7 @@ ENTRIES = [
         arity=(1, 2),
         constants=("negative_slope",),
         defaults=(0.01,),
+        interval=True,
         switches=lambda x, a: [x],
         convention="leaky_relu'(0) = negative_slope",
         fallback=("leaky_relu.default", "leaky_relu_backward.default"),
@@ -134,10 +135,11 @@ ENTRIES = [
     FunctionSpec(
         "gelu",
         "x/2 * (1 + erf(x/sqrt(2))) (exact form)",
-        lambda ctx, x: x * (1 + ctx.erf(x / ctx.sqrt(2))) / 2,
+        lambda ctx, x: x * (1 + n.erf(ctx, x / ctx.sqrt(2))) / 2,
         sympy="gelu",
         derivatives=(_gelu_derivative,),
         definition=lambda s, x: x * (1 + s.erf(x / s.sqrt(2))) / 2,
+        interval=True,
         fallback=("gelu.default", "gelu_backward.default"),
         **lowering(_F + "gelu"),
     ),
@@ -222,6 +224,7 @@ ENTRIES = [
             if lo > hi
             else None
         ),
+        interval=True,
         switches=lambda x, lo, hi: [x - lo, x - hi],
         convention="hardtanh' = 0 at both ends",
         fallback=("hardtanh.default", "hardtanh_backward.default"),
@@ -236,6 +239,7 @@ ENTRIES = [
         definition=_clamped,
         arity=(3, 3),
         constants=("min", "max"),
+        interval=True,
         switches=lambda x, lo, hi: [x - lo, x - hi],
         convention="clamp' = 1 at both ends",
         aten=("ge.Scalar", "le.Scalar", "where.self"),

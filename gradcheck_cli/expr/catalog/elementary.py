@@ -22,7 +22,7 @@ def _log_eval(ctx: Any, x: Any, base: Any = None) -> Any:
     return n.log(ctx, x) if base is None else n.log(ctx, x) / n.log(ctx, base)
 
 
-def _sqrt_eval(ctx: Any, x: Any) -> Any:
+def _sqrt_eval(ctx: Any, x: Any) -> Any:  # as the power rule: ** 0.5 becomes sqrt
     n.domain(x >= 0, "square root of a negative number")
     return ctx.sqrt(x)
 
@@ -35,14 +35,11 @@ def _cbrt_torch(x: Any) -> Any:
 
 def _cbrt_eval(ctx: Any, x: Any) -> Any:
     n.domain(x >= 0, "cbrt of a negative number (torch.pow(x, 1/3) is NaN there)")
-    return ctx.cbrt(x) if n.decide(x > 0) else ctx.mpf(0)
+    return ctx.mpf(0) if n.is_zero(x) else n.cbrt_(ctx, x)
 
 
 def _pow_eval(ctx: Any, x: Any, y: Any) -> Any:
-    if n.decide(y == int(y)):
-        return x ** int(y)
-    n.domain(x > 0, "power of a non-positive base")
-    return ctx.exp(y * ctx.log(x))
+    return n.power(ctx, x, y, n.integer(ctx, y))
 
 
 def _ties(*args: Any) -> list[Any]:
@@ -55,7 +52,7 @@ ENTRIES = [
     FunctionSpec(
         "exp",
         "e**x",
-        lambda ctx, x: ctx.exp(x),
+        n.exp,
         sympy="exp",
         interval=True,
         aten=("exp.default", "mul.Tensor"),
@@ -100,6 +97,7 @@ ENTRIES = [
         "x**(1/2); undefined for x < 0, gradient at 0",
         _sqrt_eval,
         sympy="sqrt",
+        interval=True,
         aten=("sqrt.default", "mul.Scalar", "div.Tensor"),
         **lowering("sqrt"),
     ),
@@ -108,6 +106,7 @@ ENTRIES = [
         "x**(1/3); torch has no cbrt and pow gives NaN for x < 0: undefined there",
         _cbrt_eval,
         sympy="cbrt",
+        interval=True,
         derivatives=(lambda s, x: s.Pow(x, s.Rational(-2, 3)) / 3,),
         definition=lambda s, x: x ** s.Rational(1, 3),
         torch_name="torch.pow(x, 1/3)",
@@ -120,6 +119,7 @@ ENTRIES = [
         _pow_eval,
         sympy="Pow",
         arity=(2, 2),
+        interval=True,
         aten=("pow.Tensor_Scalar", "mul.Scalar", "mul.Tensor"),
         **lowering("pow"),
     ),
@@ -155,9 +155,10 @@ ENTRIES = [
     FunctionSpec(
         "min",
         "smaller of two; a tie splits the gradient 1/2",
-        lambda ctx, *xs: min(xs),
+        lambda ctx, *xs: n.extreme(ctx, xs, largest=False),
         sympy="Min",
         arity=(2, 2),
+        interval=True,
         switches=_ties,
         convention="min" + _TIE,
         aten=("div.Scalar", "eq.Tensor", "where.self", "gt.Tensor"),
@@ -167,9 +168,10 @@ ENTRIES = [
     FunctionSpec(
         "max",
         "larger of two; a tie splits the gradient 1/2",
-        lambda ctx, *xs: max(xs),
+        lambda ctx, *xs: n.extreme(ctx, xs, largest=True),
         sympy="Max",
         arity=(2, 2),
+        interval=True,
         switches=_ties,
         convention="max" + _TIE,
         aten=("div.Scalar", "eq.Tensor", "where.self", "lt.Tensor"),
@@ -179,7 +181,7 @@ ENTRIES = [
     FunctionSpec(
         "hypot",
         "sqrt(x**2 + y**2)",
-        lambda ctx, x, y: ctx.sqrt(x * x + y * y),
+        lambda ctx, x, y: ctx.sqrt(x**2 + y**2),
         sympy="hypot",
         arity=(2, 2),
         derivatives=(lambda s, x, y: x / s.hypot(x, y), lambda s, x, y: y / s.hypot(x, y)),

@@ -11,10 +11,11 @@ BCE_EPSILON = "1e-12"  # torch's clamp of z*(1-z) in binary_cross_entropy's back
 
 
 def _bce(ctx: Any, z: Any, y: Any) -> Any:
-    n.domain(0 <= z <= 1, "binary cross-entropy of a z outside [0, 1]")
-    log_z = ctx.log(z) if z > 0 else ctx.mpf(-100)
-    log_1mz = ctx.log(1 - z) if z < 1 else ctx.mpf(-100)
-    return -(y * max(log_z, -100) + (1 - y) * max(log_1mz, -100))
+    n.domain(n.decide(0 <= z) and z <= 1, "binary cross-entropy of a z outside [0, 1]")
+    floor = ctx.mpf(-100)
+    log_z = n.extreme(ctx, (ctx.log(z), floor), True) if n.decide(z > 0) else floor
+    log_1mz = n.extreme(ctx, (ctx.log(1 - z), floor), True) if n.decide(z < 1) else floor
+    return -(y * log_z + (1 - y) * log_1mz)
 
 
 def _bce_definition(s: Any, z: Any, y: Any) -> Any:
@@ -35,6 +36,7 @@ ENTRIES = [
         ),
         definition=_bce_definition,
         arity=(2, 2),
+        interval=True,
         torch_name="torch.nn.functional.binary_cross_entropy",
         fallback=("binary_cross_entropy.default", "binary_cross_entropy_backward.default"),
     ),

@@ -9,35 +9,29 @@ from gradcheck_cli.expr.catalog import numeric as n
 from gradcheck_cli.expr.catalog.spec import FunctionSpec, lowering
 
 
-def _ctx(name: str) -> Callable[..., Any]:
-    return lambda ctx, *xs: getattr(ctx, name)(*xs)
-
-
 def _asin_domain(name: str) -> Callable[..., Any]:
     def compute(ctx: Any, x: Any) -> Any:
-        n.domain(-1 <= x <= 1, f"{name} of a number outside [-1, 1]")
-        return getattr(ctx, name)(x)
+        n.domain(n.decide(-1 <= x) and x <= 1, f"{name} of a number outside [-1, 1]")
+        return n.monotone(ctx, name, lambda c, v: getattr(c, name)(v), x, name == "asin")
 
     return compute
 
 
 def _acosh(ctx: Any, x: Any) -> Any:
     n.domain(x >= 1, "acosh of a number below 1")
-    return ctx.acosh(x)
+    return n.monotone(ctx, "acosh", lambda c, v: c.acosh(v), x)
 
 
 def _atanh(ctx: Any, x: Any) -> Any:
-    n.domain(-1 < x < 1, "atanh of a number outside (-1, 1)")
-    return ctx.atanh(x)
+    n.domain(n.decide(-1 < x) and x < 1, "atanh of a number outside (-1, 1)")
+    return n.monotone(ctx, "atanh", lambda c, v: c.atanh(v), x)
 
 
 def _atan2(ctx: Any, y: Any, x: Any) -> Any:
-    n.domain(x != 0 or y != 0, "atan2(0, 0)")
+    n.domain(not (n.is_zero(x) and n.is_zero(y)), "atan2(0, 0)")
+    if not (n.decide(x > 0) or n.is_zero(y) or n.decide(y != 0)):
+        raise n.Ambiguous  # y about 0 left of the origin: the branch cut (pi or -pi)
     return ctx.atan2(y, x)
-
-
-def _lgamma(ctx: Any, x: Any) -> Any:
-    return ctx.log(abs(ctx.gamma(x)))
 
 
 def _gamma_torch(x: Any) -> Any:
@@ -46,9 +40,9 @@ def _gamma_torch(x: Any) -> Any:
     return torch.exp(torch.lgamma(x))
 
 
-def _plain(name: str, doc: str, interval: bool = False, **more: Any) -> FunctionSpec:
-    """SymPy's own ``name``, torch's ``name``, mpmath's ``name``."""
-    evaluate = more.pop("evaluate", _ctx(name))
+def _plain(name: str, doc: str, interval: bool = True, **more: Any) -> FunctionSpec:
+    """SymPy's own ``name``, torch's ``name``; ``evaluate`` the numeric block of that name."""
+    evaluate = more.pop("evaluate", getattr(n, name, None) or n.trig(name))
     path = more.pop("path", name)
     return FunctionSpec(
         name, doc, evaluate, sympy=name, interval=interval, **more, **lowering(path)
@@ -94,6 +88,7 @@ ENTRIES = [
         _atan2,
         sympy="atan2",
         arity=(2, 2),
+        interval=True,
         aten=("mul.Tensor", "add.Tensor", "reciprocal.default", "eq.Scalar"),
         fallback=("atan2.default", "masked_fill.Scalar"),
         **lowering("atan2", True),
@@ -137,7 +132,7 @@ ENTRIES = [
         aten=("pow.Tensor_Scalar", "mul.Scalar", "div.Tensor"),
         fallback=("atanh.default", "empty_like.default", "fill_.Scalar", "sub_.Tensor"),
     ),
-    # mpmath.iv.erf exists but fails to converge: erf and erfc use points
+    # mpmath.iv.erf exists but fails to converge: erf and erfc are monotone enclosures
     _plain(
         "erf",
         "2/sqrt(pi) * integral of exp(-t**2), 0..x",
@@ -149,8 +144,9 @@ ENTRIES = [
     FunctionSpec(
         "gamma",
         "|Gamma(x)| as exp(lgamma(x)): torch has no gamma function",
-        lambda ctx, x: abs(ctx.gamma(x)),
+        lambda ctx, x: abs(n.gamma(ctx, x)),
         compose=lambda s, x: s.exp(s.lgamma(x)),
+        interval=True,
         torch_name="torch.exp(torch.lgamma(x))",
         torch=_gamma_torch,
         aten=("exp.default", "mul.Tensor"),
@@ -159,8 +155,9 @@ ENTRIES = [
     FunctionSpec(
         "lgamma",
         "log|Gamma(x)| (torch drops the sign)",
-        _lgamma,
+        n.lgamma,
         sympy="lgamma",
+        interval=True,
         # the derivative of log|Gamma(x)| is digamma(x) on both signs of Gamma
         derivatives=(lambda s, x: s.polygamma(0, x),),
         definition=lambda s, x: s.log(s.Abs(s.gamma(x))),
