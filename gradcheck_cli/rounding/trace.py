@@ -102,7 +102,12 @@ def bound(traced: Traced, inputs: list[torch.Tensor], dtype: torch.dtype) -> Bou
         raise UnsupportedOp(f"dtype {dtype}")
     inputs = [t.detach().to(dtype) for t in inputs]
     tape = Tape(dtype)
-    outs = _evaluate(traced.graph, inputs, tape)[traced.n_values :]
+    outs = _evaluate(traced.graph, inputs, tape)
+    for o in outs:  # NaN may sit in a lane a kernel masks off, never in what the graph returns
+        if o is not None and any(M.isnan(v) for v in tape.prims[o].val):
+            p = next(p for p in tape.prims if any(M.isnan(v) for v in p.val))  # its origin
+            raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
+    outs = outs[traced.n_values :]
     results = [_bound_one(tape, o) for o in outs]
     exact = tuple(
         tuple(tape.prims[o].val) if o is not None else (M.zero,) * inputs[w].numel()
@@ -208,6 +213,8 @@ def _sweep(tape: Tape, out: int, j: int) -> tuple[Any, dict]:
         if adj[i] is None:
             continue
         p = tape.prims[i]
+        if any(a != 0 and M.isnan(v) for a, v in zip(adj[i], p.val, strict=True)):
+            raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
         local = M.fsum(abs(a) * e for a, e in zip(adj[i], p.err, strict=True))
         if any(a and abs(v) > tape.fmax for a, v in zip(adj[i], p.val, strict=True)):
             local = M.inf  # the float computation overflows on a path that matters
