@@ -13,7 +13,7 @@ import mpmath
 import torch
 
 from gradcheck_cli.dtypes import DTYPES
-from gradcheck_cli.errors import OutOfDomain, UnsupportedOp
+from gradcheck_cli.errors import OutOfDomain, UnsupportedOp  # noqa: F401 (re-exported)
 
 _PREC = 200
 M = mpmath.MPContext()
@@ -107,7 +107,10 @@ class Tape:
         n = max(len(x) for x in xs)
         if any(len(x) not in (1, n) for x in xs):
             raise UnsupportedOp(f"broadcast {[len(x) for x in xs]}")
-        val = [_value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None) for j in range(n)]
+        val = [
+            _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
+            for j in range(n)
+        ]
         ec = c if eta_count is None else eta_count
         err = [M.zero if M.isnan(v) else c * self.u * abs(v) + ec * self.eta for v in val]
         exact = c == 0 and all(self.prims[a].exact for a in args)

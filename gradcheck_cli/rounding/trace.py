@@ -152,7 +152,10 @@ def _evaluate(gm, inputs: list[torch.Tensor], tape: Tape) -> list[int | None]:
             _check_meta(node, tape.dtype)
             args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: env[n.name])
             kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
-            env[node.name] = Ref(handler(tape, node, *args, **kwargs))
+            out = handler(tape, node, *args, **kwargs)
+            env[node.name] = tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out)
+            if _in_place(node):  # later readers of the mutated tensor see the new value
+                env[node.args[0].name] = env[node.name]
         elif node.op == "get_attr":  # a constant tensor (a number given to a function):
             t = getattr(gm, node.target)  # its rounding is the caller's constant term
             env[node.name] = Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()]))
@@ -162,6 +165,11 @@ def _evaluate(gm, inputs: list[torch.Tensor], tape: Tape) -> list[int | None]:
         else:
             raise UnsupportedOp(node.op)
     raise UnsupportedOp("graph without output")
+
+
+def _in_place(node) -> bool:
+    name = str(node.target).split(".")
+    return len(name) == 3 and name[1].endswith("_") and isinstance(node.args[0], torch.fx.Node)
 
 
 _IGNORED_KWARGS = {"dtype", "layout", "device", "pin_memory", "memory_format", "non_blocking"}

@@ -36,6 +36,6 @@ ENTRIES = [
         definition=_bce_definition,
         arity=(2, 2),
         torch_name="torch.nn.functional.binary_cross_entropy",
-        fallback=("binary_cross_entropy.default", "binary_cross_entropy_backward.default"),
+        aten=("binary_cross_entropy.default", "binary_cross_entropy_backward.default"),
     ),
 ]
