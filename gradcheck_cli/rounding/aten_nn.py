@@ -202,7 +202,7 @@ def smooth_l1_loss_backward(tp: Tape, g, a, b, reduction: int, beta: float) -> i
     nrm, g = st.norm(tp, n, reduction), tp.expand(g, n)
     inner = _mul3(tp, nrm, st.div(tp, x, tp.const(beta)), g)
     sign = [M.mpf(1 if v >= beta else -1) for v in _vals(tp, x)]
-    outer = st.mul(tp, tp.op("scale", (nrm,), 0, 0, extra=sign), g)
+    outer = st.mul(tp, tp.op("scale", (tp.expand(nrm, n),), 0, 0, extra=sign), g)
     return st.select(tp, [abs(v) < beta for v in _vals(tp, x)], inner, outer)
 
 

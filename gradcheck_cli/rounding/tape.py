@@ -104,7 +104,7 @@ class Tape:
 
     def op(self, kind: str, args, c: float = 1, eta_count: float | None = None, extra=None):
         xs = [self.prims[a].val for a in args]
-        n = max(len(x) for x in xs)
+        n = max([len(x) for x in xs] + [len(extra) if extra else 1])  # extra: per lane
         if any(len(x) not in (1, n) for x in xs):
             raise UnsupportedOp(f"broadcast {[len(x) for x in xs]}")
         val = [
