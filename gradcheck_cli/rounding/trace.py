@@ -24,9 +24,22 @@ c_i table (per primitive step; an aten op is the sum of its steps, see ``HANDLER
        1 ulp <= 2u|v|, hence c = 2
     2  division by a non-power-of-two Python scalar or by N in mean (ATen may multiply by
        the reciprocal, rounding twice)
+    2  tan, asin, acos, atan, erf, log10, atan2, hypot (glibc / SLEEF u10, u05: <= 1 ulp)
+    4  sinh, cosh, asinh, acosh, atanh (glibc documents up to 2 ulps)
+    10 erfc (SLEEF u15 is 1.5 ulp, glibc's double erfc up to 5 ulps)
     max(2,|k|)  pow(x, k) for generic k (libm pow <= 1 ulp, or |k|-1 multiplications)
 
-The per-op semantics live in ``gradcheck_cli._aten_exact`` (``HANDLERS``).
+The per-op semantics live in ``rounding/aten_ops.py`` (``HANDLERS``), the fused activation and
+loss kernels in ``rounding/aten_nn.py`` (elu/selu, leaky_relu, gelu, silu, mish, logsigmoid,
+hardtanh, clamp, huber, smooth_l1, soft_margin, bce, bce with logits), each as the steps of its
+scalar CPU loop; the steps themselves in ``rounding/steps.py``. A lane a kernel masks off may
+hold NaN (the Stirling term of poisson_nll at y <= 1): refused only where a returned value or
+the gradient depends on it. In-place ops rebind the tensor they mutate.
+
+Out of reach (kept in the catalog's ``fallback``, SymPy bound): ``lgamma`` and ``digamma``
+(gamma, lgamma). ATen's digamma is its own recurrence plus a truncated asymptotic series
+(``calc_digamma``) with no documented error, and lgamma's relative error near its zeros is not
+covered by glibc's ulp figures; a rigorous model would expand calc_digamma step by step.
 Fused ops are decomposed into the order their CPU kernels round in:
 sigmoid = 1/(1+exp(-x)); sigmoid_backward = (g*(1-y))*y; tanh_backward = g*(1-y*y);
 softplus = log1p(exp(beta*x))/beta (x where beta*x > threshold); softplus_backward =
