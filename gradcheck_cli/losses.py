@@ -88,7 +88,12 @@ def _bce_torch(z: Any, y: Any, reduction: str) -> Any:
 
     from gradcheck_cli.errors import EvaluationError
 
-    if bool(((z < 0) | (z > 1) | z.isnan()).any()):
+    # The check reads values: outside the traced graph (a Python-side read would stop make_fx),
+    # as the graph is reused for other points; there torch's kernel refuses a z outside [0, 1]
+    # and the run is traced afresh, which raises here.
+    with _untraced():
+        outside = bool(((z < 0) | (z > 1) | z.isnan()).any())
+    if outside:
         raise EvaluationError(
             f"loss bce needs the model output z in [0, 1] (a probability), got "
             f"{[round(v, 6) for v in z.tolist()]}: wrap the model in sigmoid(...) or use "
@@ -132,11 +137,20 @@ def _gaussian_nll(z: Any, y: Any, full: OptionValue, eps: OptionValue, var: Opti
 def _gaussian_nll_torch(
     z: Any, y: Any, reduction: str, full: OptionValue, eps: OptionValue, var: OptionValue
 ) -> Any:
-    import torch
     import torch.nn.functional as F  # noqa: N812
 
-    variance = torch.full_like(z, float(var))
-    return F.gaussian_nll_loss(z, y, variance, full=bool(full), eps=float(eps), reduction=reduction)
+    # var as a number: a tensor var makes torch check it with a Python-side read (torch.any),
+    # which stops tracing; a number becomes var * ones_like(z), the same values.
+    return F.gaussian_nll_loss(
+        z, y, float(var), full=bool(full), eps=float(eps), reduction=reduction
+    )
+
+
+def _untraced() -> Any:
+    """A context in which tensor operations are not recorded by ``make_fx``."""
+    from torch.fx.experimental.proxy_tensor import disable_proxy_modes_tracing
+
+    return disable_proxy_modes_tracing()
 
 
 def _none_torch(z: Any, y: Any, reduction: str) -> Any:

@@ -2,107 +2,20 @@
 
 Each supported aten op is expanded into the primitive floating-point steps its ATen CPU
 kernel performs; every step records its exact value and a local absolute error bound
-``c * (u*|v| + eta)`` (see the table in ``gradcheck_cli.tracebound``).
+``c * (u*|v| + eta)`` (see the table in ``gradcheck_cli.rounding.trace``).
 """
 
 from __future__ import annotations
 
-import torch
-
-from gradcheck_cli.rounding.tape import M, Ref, Tape, pick
+from gradcheck_cli.rounding import steps as st
+from gradcheck_cli.rounding.aten_nn import NN_HANDLERS
+from gradcheck_cli.rounding.tape import M, Ref, pick
 
 
 # ---------------------------------------------------------------- aten op handlers
-def _add(tp: Tape, a: int, b: int, kind: str = "add") -> int:
-    return tp.op(kind, (a, b), 0 if tp.is_zero(a) or tp.is_zero(b) else 1)
-
-
-def _mul(tp: Tape, a: int, b: int) -> int:
-    if tp.is_pow2(a) or tp.is_pow2(b):
-        return tp.op("mul", (a, b), 0, eta_count=1)
-    return tp.op("mul", (a, b), 1)
-
-
-def _div(tp: Tape, a: int, b: int, scalar: bool = False) -> int:
-    if tp.is_pow2(b):
-        return tp.op("div", (a, b), 0, eta_count=1)
-    return tp.op("div", (a, b), 2 if scalar else 1)
-
-
 def _alpha(tp, b, kw):
     alpha = kw.get("alpha", 1)
-    return b if alpha == 1 else _mul(tp, b, tp.const(alpha))
-
-
-def _where(tp: Tape, mask: list, a: int, b: int) -> int:
-    sa = tp.op("scale", (a,), 0, 0, extra=[M.mpf(int(m)) for m in mask])
-    sb = tp.op("scale", (b,), 0, 0, extra=[M.mpf(1 - int(m)) for m in mask])
-    return tp.op("add", (sa, sb), 0, 0)
-
-
-def _pow(tp: Tape, x: int, k: float) -> int:
-    one = tp.const(1)
-    simple = {
-        1: lambda: tp.op("id", (x,), 0, 0),
-        2: lambda: _mul(tp, x, x),
-        3: lambda: _mul(tp, _mul(tp, x, x), x),
-        0.5: lambda: tp.op("sqrt", (x,)),
-        -1: lambda: _div(tp, one, x),
-        -2: lambda: _div(tp, one, _mul(tp, x, x)),
-        -0.5: lambda: _div(tp, one, tp.op("sqrt", (x,))),
-    }
-    if k == 0:
-        return tp.const(1, len(tp.prims[x].val))
-    if k in simple:
-        return simple[k]()
-    return tp.op("powk", (x,), max(2, abs(k)), extra=[M.mpf(k)] * len(tp.prims[x].val))
-
-
-def _mean(tp: Tape, x: int) -> int:
-    n = len(tp.prims[x].val)
-    return _div(tp, tp.reduce_sum(x), tp.const(n), scalar=True)
-
-
-def _reduce(tp: Tape, x: int, reduction: int) -> int:
-    return {0: lambda: x, 1: lambda: _mean(tp, x), 2: lambda: tp.reduce_sum(x)}[reduction]()
-
-
-def _sigmoid(tp: Tape, x: int) -> int:
-    e = tp.op("exp", (tp.op("neg", (x,), 0, 0),), 2)
-    return _div(tp, tp.const(1), _add(tp, e, tp.const(1)))
-
-
-def _softplus(tp: Tape, x: int, beta=1, threshold=20) -> int:
-    t = _mul(tp, x, tp.const(beta))
-    lp = tp.op("log1p", (tp.op("exp", (t,), 2),), 2)
-    out = _div(tp, lp, tp.const(beta), scalar=True)
-    return _where(tp, [v > threshold for v in tp.prims[t].val], x, out)
-
-
-def _softplus_backward(tp: Tape, g: int, x: int, beta=1, threshold=20) -> int:
-    t = _mul(tp, x, tp.const(beta))
-    z = tp.op("exp", (t,), 2)
-    q = _div(tp, _mul(tp, g, z), _add(tp, z, tp.const(1)))
-    mask = [v > threshold for v in tp.prims[t].val]
-    return _where(tp, mask, tp.expand(g, len(tp.prims[q].val)), q)
-
-
-def _mse_loss(tp: Tape, a: int, b: int, reduction: int = 1) -> int:
-    d = _add(tp, a, b, "sub")
-    return _reduce(tp, _mul(tp, d, d), reduction)
-
-
-def _mse_loss_backward(tp: Tape, g: int, a: int, b: int, reduction: int = 1) -> int:
-    n = max(len(tp.prims[a].val), len(tp.prims[b].val))
-    norm = 2.0 / n if reduction == 1 else 2.0  # computed in double, then cast to dtype
-    c = tp.const(norm)
-    tp.prims[c].val[0] = M.mpf(2) / n if reduction == 1 else M.mpf(2)
-    tp.prims[c].err[0] = abs(M.mpf(_round(norm, tp.dtype)) - tp.prims[c].val[0])
-    return _mul(tp, _mul(tp, c, _add(tp, a, b, "sub")), g)
-
-
-def _round(x: float, dtype: torch.dtype) -> float:
-    return torch.tensor(x, dtype=torch.float64).to(dtype).item()
+    return b if alpha == 1 else st.mul(tp, b, tp.const(alpha))
 
 
 def _cmp(fn):
@@ -112,6 +25,22 @@ def _cmp(fn):
         return tp.leaf([M.mpf(int(fn(pick(xs, j), pick(ys, j)))) for j in range(n)])
 
     return h
+
+
+def _extreme(keep_first):
+    def h(tp, node, a, b):
+        n = _numel(node)
+        ia, ib = tp.expand(tp.ref(a), n), tp.expand(tp.ref(b), n)
+        xs, ys = tp.prims[ia].val, tp.prims[ib].val
+        return st.select(tp, [keep_first(x, y) for x, y in zip(xs, ys, strict=True)], ia, ib)
+
+    return h
+
+
+def _masked_fill(tp, node, x, mask, value):
+    n = _numel(node)
+    flags = [m != 0 for m in tp.prims[tp.ref(mask)].val]
+    return st.select(tp, flags, tp.const(value, n), tp.expand(tp.ref(x), n))
 
 
 def _numel(node) -> int:
@@ -126,7 +55,7 @@ def _bin(f, scalar_div=False):
     def h(tp, node, a, b, **kw):
         ib = tp.ref(b)
         if scalar_div:
-            return _div(tp, tp.ref(a), ib, scalar=not isinstance(b, Ref))
+            return st.div(tp, tp.ref(a), ib, scalar=not isinstance(b, Ref))
         return f(tp, tp.ref(a), _alpha(tp, ib, kw))
 
     return h
@@ -168,32 +97,29 @@ _VIEWS = [
 HANDLERS = {f"aten.{v}": _ident for v in _VIEWS}
 HANDLERS.update(
     {
-        "aten.add.Tensor": _bin(_add),
-        "aten.add.Scalar": _bin(_add),
-        "aten.sub.Tensor": _bin(lambda tp, a, b: _add(tp, a, b, "sub")),
-        "aten.sub.Scalar": _bin(lambda tp, a, b: _add(tp, a, b, "sub")),
-        "aten.rsub.Scalar": _bin(lambda tp, a, b: _add(tp, b, a, "sub")),
-        "aten.rsub.Tensor": _bin(lambda tp, a, b: _add(tp, b, a, "sub")),
-        "aten.mul.Tensor": _bin(_mul),
-        "aten.mul.Scalar": _bin(_mul),
+        "aten.add.Tensor": _bin(st.add),
+        "aten.add.Scalar": _bin(st.add),
+        "aten.sub.Tensor": _bin(lambda tp, a, b: st.add(tp, a, b, "sub")),
+        "aten.sub.Scalar": _bin(lambda tp, a, b: st.add(tp, a, b, "sub")),
+        "aten.rsub.Scalar": _bin(lambda tp, a, b: st.add(tp, b, a, "sub")),
+        "aten.rsub.Tensor": _bin(lambda tp, a, b: st.add(tp, b, a, "sub")),
+        "aten.mul.Tensor": _bin(st.mul),
+        "aten.mul.Scalar": _bin(st.mul),
         "aten.div.Tensor": _bin(None, True),
         "aten.div.Scalar": _bin(None, True),
-        "aten.reciprocal.default": lambda tp, n, x: _div(tp, tp.const(1), tp.ref(x)),
+        "aten.reciprocal.default": lambda tp, n, x: st.div(tp, tp.const(1), tp.ref(x)),
         "aten.neg.default": _un("neg", 0),
         "aten.sqrt.default": _un("sqrt", 1),
-        "aten.rsqrt.default": lambda tp, n, x: _pow(tp, tp.ref(x), -0.5),
-        "aten.pow.Tensor_Scalar": lambda tp, n, x, k: _pow(tp, tp.ref(x), k),
-        "aten.sigmoid.default": lambda tp, n, x: _sigmoid(tp, tp.ref(x)),
-        "aten.sigmoid_backward.default": lambda tp, n, g, y: _mul(
-            tp, _mul(tp, tp.ref(g), _add(tp, tp.const(1), tp.ref(y), "sub")), tp.ref(y)
+        "aten.rsqrt.default": lambda tp, n, x: st.pow_(tp, tp.ref(x), -0.5),
+        "aten.pow.Tensor_Scalar": lambda tp, n, x, k: st.pow_(tp, tp.ref(x), k),
+        "aten.sigmoid.default": lambda tp, n, x: st.sigmoid(tp, tp.ref(x)),
+        "aten.sigmoid_backward.default": lambda tp, n, g, y: st.mul(
+            tp, st.mul(tp, tp.ref(g), st.add(tp, tp.const(1), tp.ref(y), "sub")), tp.ref(y)
         ),
-        "aten.tanh_backward.default": lambda tp, n, g, y: _mul(
-            tp, tp.ref(g), _add(tp, tp.const(1), _mul(tp, tp.ref(y), tp.ref(y)), "sub")
+        "aten.tanh_backward.default": lambda tp, n, g, y: st.mul(
+            tp, tp.ref(g), st.add(tp, tp.const(1), st.mul(tp, tp.ref(y), tp.ref(y)), "sub")
         ),
-        "aten.softplus.default": lambda tp, n, x, *a: _softplus(tp, tp.ref(x), *a),
-        "aten.softplus_backward.default": lambda tp, n, g, x, *a: _softplus_backward(
-            tp, tp.ref(g), tp.ref(x), *a
-        ),
+        "aten.softplus.default": lambda tp, n, x, *a: st.softplus(tp, tp.ref(x), *a),
         "aten.relu.default": lambda tp, n, x: tp.op(
             "scale", (tp.ref(x),), 0, 0, extra=[M.mpf(int(v > 0)) for v in tp.prims[x.id].val]
         ),
@@ -209,14 +135,10 @@ HANDLERS.update(
         ),
         "aten.sgn.default": lambda tp, n, x: _sign(tp, x.id),
         "aten.sign.default": lambda tp, n, x: _sign(tp, x.id),
-        "aten.mse_loss.default": lambda tp, n, a, b, r=1: _mse_loss(tp, a.id, b.id, r),
-        "aten.mse_loss_backward.default": lambda tp, n, g, a, b, r: _mse_loss_backward(
-            tp, g.id, a.id, b.id, r
-        ),
         "aten.sum.default": lambda tp, n, x, **k: tp.reduce_sum(x.id),
         "aten.sum.dim_IntList": lambda tp, n, x, *a, **k: tp.reduce_sum(x.id),
-        "aten.mean.default": lambda tp, n, x, **k: _mean(tp, x.id),
-        "aten.mean.dim": lambda tp, n, x, *a, **k: _mean(tp, x.id),
+        "aten.mean.default": lambda tp, n, x, **k: st.mean(tp, x.id),
+        "aten.mean.dim": lambda tp, n, x, *a, **k: st.mean(tp, x.id),
         "aten.expand.default": lambda tp, n, x, size, **k: tp.expand(x.id, _numel(n)),
         "aten.ones_like.default": _constlike(lambda a, k: 1),
         "aten.zeros_like.default": _constlike(lambda a, k: 0),
@@ -225,7 +147,7 @@ HANDLERS.update(
         "aten.ones.default": _constlike(lambda a, k: 1),
         "aten.zeros.default": _constlike(lambda a, k: 0),
         "aten.scalar_tensor.default": _constlike(lambda a, k: a[0]),
-        "aten.where.self": lambda tp, n, c, a, b: _where(
+        "aten.where.self": lambda tp, n, c, a, b: st.select(
             tp,
             [m != 0 for m in tp.prims[c.id].val],
             tp.expand(tp.ref(a), _numel(n)),
@@ -242,5 +164,31 @@ for _name, _f in {
     "ne": lambda a, b: a != b,
 }.items():
     HANDLERS[f"aten.{_name}.Tensor"] = HANDLERS[f"aten.{_name}.Scalar"] = _cmp(_f)
-for _k, _c in {"exp": 2, "expm1": 2, "log": 2, "log1p": 2, "sin": 2, "cos": 2, "tanh": 2}.items():
+HANDLERS.update(NN_HANDLERS)
+HANDLERS.update(
+    {
+        "aten.maximum.default": _extreme(lambda x, y: x >= y),
+        "aten.minimum.default": _extreme(lambda x, y: x <= y),
+        "aten.masked_fill.Scalar": _masked_fill,
+        "aten.logical_and.default": _cmp(lambda a, b: a != 0 and b != 0),
+        "aten.empty_like.default": lambda tp, n, *a, **k: tp.leaf([M.nan] * _numel(n), False),
+        "aten.fill.Scalar": lambda tp, n, x, v: tp.const(v, _numel(n)),
+        "<built-in function getitem>": lambda tp, n, items, i: items[i].id,
+    }
+)
+# libm / SLEEF kernels: c = 2 for <= 1 ulp (glibc and SLEEF u10); c = 4 where glibc documents
+# up to 2 ulps (sinh, cosh, asinh, acosh, atanh); erfc is SLEEF u15 (1.5 ulp) and up to 5 ulps
+# in glibc's double erfc: c = 10.
+_LIBM = {"exp": 2, "expm1": 2, "log": 2, "log1p": 2, "log10": 2, "sin": 2, "cos": 2, "tan": 2}
+_LIBM |= {"tanh": 2, "asin": 2, "acos": 2, "atan": 2, "erf": 2, "erfc": 10}
+_LIBM |= {"sinh": 4, "cosh": 4, "asinh": 4, "acosh": 4, "atanh": 4}
+for _k, _c in _LIBM.items():
     HANDLERS[f"aten.{_k}.default"] = _un(_k, _c)
+for _k in ("atan2", "hypot"):  # <= 1 ulp in glibc and SLEEF (u10, u05)
+    HANDLERS[f"aten.{_k}.default"] = _bin(lambda tp, a, b, k=_k: tp.op(k, (a, b), 2))
+# in-place variants: the same value, bound to the mutated tensor by trace._evaluate
+for _k in ("add_.Tensor", "sub_.Tensor", "mul_.Tensor", "mul_.Scalar", "div_.Tensor"):
+    HANDLERS[f"aten.{_k}"] = HANDLERS[f"aten.{_k.replace('_.', '.')}"]
+for _k in ("div_.Scalar", "clamp_.default", "masked_fill_.Scalar", "fill_.Scalar"):
+    HANDLERS[f"aten.{_k}"] = HANDLERS[f"aten.{_k.replace('_.', '.')}"]
+HANDLERS["aten.logical_and_.default"] = HANDLERS["aten.logical_and.default"]

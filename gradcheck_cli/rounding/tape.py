@@ -13,7 +13,7 @@ import mpmath
 import torch
 
 from gradcheck_cli.dtypes import DTYPES
-from gradcheck_cli.errors import OutOfDomain, UnsupportedOp
+from gradcheck_cli.errors import OutOfDomain, UnsupportedOp  # noqa: F401 (re-exported)
 
 _PREC = 200
 M = mpmath.MPContext()
@@ -49,12 +49,26 @@ _UNARY = {
     "sin": (M.sin, lambda x, v: M.cos(x)),
     "cos": (M.cos, lambda x, v: -M.sin(x)),
     "tanh": (M.tanh, lambda x, v: 1 - v * v),
+    "log10": (M.log10, lambda x, v: 1 / (x * M.ln10)),
+    "tan": (M.tan, lambda x, v: 1 + v * v),
+    "asin": (M.asin, lambda x, v: 1 / M.sqrt(1 - x * x)),
+    "acos": (M.acos, lambda x, v: -1 / M.sqrt(1 - x * x)),
+    "atan": (M.atan, lambda x, v: 1 / (1 + x * x)),
+    "sinh": (M.sinh, lambda x, v: M.cosh(x)),
+    "cosh": (M.cosh, lambda x, v: M.sinh(x)),
+    "asinh": (M.asinh, lambda x, v: 1 / M.sqrt(x * x + 1)),
+    "acosh": (M.acosh, lambda x, v: 1 / M.sqrt(x * x - 1)),
+    "atanh": (M.atanh, lambda x, v: 1 / (1 - x * x)),
+    "erf": (M.erf, lambda x, v: 2 / M.sqrt(M.pi) * M.exp(-x * x)),
+    "erfc": (M.erfc, lambda x, v: -2 / M.sqrt(M.pi) * M.exp(-x * x)),
 }
 _BINARY = {
     "add": (lambda a, b: a + b, lambda a, b, v: (1, 1)),
     "sub": (lambda a, b: a - b, lambda a, b, v: (1, -1)),
     "mul": (lambda a, b: a * b, lambda a, b, v: (b, a)),
     "div": (lambda a, b: a / b, lambda a, b, v: (1 / b, -v / b)),
+    "atan2": (M.atan2, lambda a, b, v: (b / (a * a + b * b), -a / (a * a + b * b))),
+    "hypot": (M.hypot, lambda a, b, v: (a / v, b / v)),
 }
 
 
@@ -90,20 +104,15 @@ class Tape:
 
     def op(self, kind: str, args, c: float = 1, eta_count: float | None = None, extra=None):
         xs = [self.prims[a].val for a in args]
-        n = max(len(x) for x in xs)
+        n = max([len(x) for x in xs] + [len(extra) if extra else 1])  # extra: per lane
         if any(len(x) not in (1, n) for x in xs):
             raise UnsupportedOp(f"broadcast {[len(x) for x in xs]}")
-        try:
-            val = [
-                _fwd(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
-                for j in range(n)
-            ]
-        except ZeroDivisionError as exc:
-            raise OutOfDomain(f"{self.owner[0]}: division by zero") from exc
-        if not all(isinstance(v, M.mpf) and M.isfinite(v) for v in val):
-            raise OutOfDomain(f"{self.owner[0]} ({self.owner[1]}): {kind} has no finite real value")
+        val = [
+            _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
+            for j in range(n)
+        ]
         ec = c if eta_count is None else eta_count
-        err = [c * self.u * abs(v) + ec * self.eta for v in val]
+        err = [M.zero if M.isnan(v) else c * self.u * abs(v) + ec * self.eta for v in val]
         exact = c == 0 and all(self.prims[a].exact for a in args)
         return self._push(kind, args, val, err, exact, extra)
 
@@ -130,6 +139,21 @@ class Tape:
         return p.exact and all(v == 0 for v in p.val)
 
 
+def _value(kind: str, xs: list, extra):
+    """The exact value, NaN where it is undefined or not real (a masked lane of torch's kernel,
+    such as log(y) where the Stirling term is masked off); the adjoint sweep refuses a NaN
+    that the gradient depends on (``OutOfDomain``)."""
+    if kind == "select":  # extra: 1 takes the first argument, 0 the second (exact, no rounding)
+        return xs[0] if extra else xs[1]
+    if any(M.isnan(x) for x in xs):
+        return M.nan
+    try:
+        v = _fwd(kind, xs, extra)
+    except (ZeroDivisionError, ValueError):
+        return M.nan
+    return v if isinstance(v, M.mpf) and M.isfinite(v) else M.nan
+
+
 def _fwd(kind: str, xs: list, extra):
     if kind in _UNARY:
         return _UNARY[kind][0](xs[0])
@@ -149,4 +173,6 @@ def partials(kind: str, xs: list, v, extra) -> tuple:
         return _BINARY[kind][1](*xs, v)
     if kind == "scale":
         return (extra,)
+    if kind == "select":
+        return (1, 0) if extra else (0, 1)
     return (extra * xs[0] ** (extra - 1),)  # powk

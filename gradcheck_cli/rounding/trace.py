@@ -24,9 +24,22 @@ c_i table (per primitive step; an aten op is the sum of its steps, see ``HANDLER
        1 ulp <= 2u|v|, hence c = 2
     2  division by a non-power-of-two Python scalar or by N in mean (ATen may multiply by
        the reciprocal, rounding twice)
+    2  tan, asin, acos, atan, erf, log10, atan2, hypot (glibc / SLEEF u10, u05: <= 1 ulp)
+    4  sinh, cosh, asinh, acosh, atanh (glibc documents up to 2 ulps)
+    10 erfc (SLEEF u15 is 1.5 ulp, glibc's double erfc up to 5 ulps)
     max(2,|k|)  pow(x, k) for generic k (libm pow <= 1 ulp, or |k|-1 multiplications)
 
-The per-op semantics live in ``gradcheck_cli._aten_exact`` (``HANDLERS``).
+The per-op semantics live in ``rounding/aten_ops.py`` (``HANDLERS``), the fused activation and
+loss kernels in ``rounding/aten_nn.py`` (elu/selu, leaky_relu, gelu, silu, mish, logsigmoid,
+hardtanh, clamp, huber, smooth_l1, soft_margin, bce, bce with logits), each as the steps of its
+scalar CPU loop; the steps themselves in ``rounding/steps.py``. A lane a kernel masks off may
+hold NaN (the Stirling term of poisson_nll at y <= 1): refused only where a returned value or
+the gradient depends on it. In-place ops rebind the tensor they mutate.
+
+Out of reach (kept in the catalog's ``fallback``, SymPy bound): ``lgamma`` and ``digamma``
+(gamma, lgamma). ATen's digamma is its own recurrence plus a truncated asymptotic series
+(``calc_digamma``) with no documented error, and lgamma's relative error near its zeros is not
+covered by glibc's ulp figures; a rigorous model would expand calc_digamma step by step.
 Fused ops are decomposed into the order their CPU kernels round in:
 sigmoid = 1/(1+exp(-x)); sigmoid_backward = (g*(1-y))*y; tanh_backward = g*(1-y*y);
 softplus = log1p(exp(beta*x))/beta (x where beta*x > threshold); softplus_backward =
@@ -102,7 +115,12 @@ def bound(traced: Traced, inputs: list[torch.Tensor], dtype: torch.dtype) -> Bou
         raise UnsupportedOp(f"dtype {dtype}")
     inputs = [t.detach().to(dtype) for t in inputs]
     tape = Tape(dtype)
-    outs = _evaluate(traced.graph, inputs, tape)[traced.n_values :]
+    outs = _evaluate(traced.graph, inputs, tape)
+    for o in outs:  # NaN may sit in a lane a kernel masks off, never in what the graph returns
+        if o is not None and any(M.isnan(v) for v in tape.prims[o].val):
+            p = next(p for p in tape.prims if any(M.isnan(v) for v in p.val))  # its origin
+            raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
+    outs = outs[traced.n_values :]
     results = [_bound_one(tape, o) for o in outs]
     exact = tuple(
         tuple(tape.prims[o].val) if o is not None else (M.zero,) * inputs[w].numel()
@@ -147,7 +165,10 @@ def _evaluate(gm, inputs: list[torch.Tensor], tape: Tape) -> list[int | None]:
             _check_meta(node, tape.dtype)
             args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: env[n.name])
             kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
-            env[node.name] = Ref(handler(tape, node, *args, **kwargs))
+            out = handler(tape, node, *args, **kwargs)
+            env[node.name] = tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out)
+            if _in_place(node):  # later readers of the mutated tensor see the new value
+                env[node.args[0].name] = env[node.name]
         elif node.op == "get_attr":  # a constant tensor (a number given to a function):
             t = getattr(gm, node.target)  # its rounding is the caller's constant term
             env[node.name] = Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()]))
@@ -157,6 +178,11 @@ def _evaluate(gm, inputs: list[torch.Tensor], tape: Tape) -> list[int | None]:
         else:
             raise UnsupportedOp(node.op)
     raise UnsupportedOp("graph without output")
+
+
+def _in_place(node) -> bool:
+    name = str(node.target).split(".")
+    return len(name) == 3 and name[1].endswith("_") and isinstance(node.args[0], torch.fx.Node)
 
 
 _IGNORED_KWARGS = {"dtype", "layout", "device", "pin_memory", "memory_format", "non_blocking"}
@@ -208,6 +234,8 @@ def _sweep(tape: Tape, out: int, j: int) -> tuple[Any, dict]:
         if adj[i] is None:
             continue
         p = tape.prims[i]
+        if any(a != 0 and M.isnan(v) for a, v in zip(adj[i], p.val, strict=True)):
+            raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
         local = M.fsum(abs(a) * e for a, e in zip(adj[i], p.err, strict=True))
         if any(a and abs(v) > tape.fmax for a, v in zip(adj[i], p.val, strict=True)):
             local = M.inf  # the float computation overflows on a path that matters

@@ -97,7 +97,7 @@ ENTRIES = [
         interval=True,
         switches=lambda x, a: [x],
         convention="leaky_relu'(0) = negative_slope",
-        fallback=("leaky_relu.default", "leaky_relu_backward.default"),
+        aten=("leaky_relu.default", "leaky_relu_backward.default"),
         **lowering(_F + "leaky_relu"),
     ),
     FunctionSpec(
@@ -116,7 +116,7 @@ ENTRIES = [
         interval=True,
         switches=lambda x, a: [x],
         convention="elu'(0) = alpha",
-        fallback=("elu.default", "elu_backward.default"),
+        aten=("elu.default", "elu_backward.default"),
         **lowering(_F + "elu"),
     ),
     FunctionSpec(
@@ -129,7 +129,7 @@ ENTRIES = [
         interval=True,
         switches=lambda x: [x],
         convention="selu'(0) = scale*alpha",
-        fallback=("elu.default", "elu_backward.default"),
+        aten=("elu.default", "elu_backward.default"),
         **lowering(_F + "selu"),
     ),
     FunctionSpec(
@@ -140,7 +140,7 @@ ENTRIES = [
         derivatives=(_gelu_derivative,),
         definition=lambda s, x: x * (1 + s.erf(x / s.sqrt(2))) / 2,
         interval=True,
-        fallback=("gelu.default", "gelu_backward.default"),
+        aten=("gelu.default", "gelu_backward.default"),
         **lowering(_F + "gelu"),
     ),
     FunctionSpec(
@@ -151,7 +151,7 @@ ENTRIES = [
         derivatives=(lambda s, x: s.sigmoid(x) * (1 + x * (1 - s.sigmoid(x))),),
         definition=lambda s, x: x / (1 + s.exp(-x)),
         interval=True,
-        fallback=("silu.default", "silu_backward.default"),
+        aten=("silu.default", "silu_backward.default"),
         **lowering(_F + "silu"),
     ),
     FunctionSpec(
@@ -162,7 +162,7 @@ ENTRIES = [
         derivatives=(_mish_derivative,),
         definition=lambda s, x: x * s.tanh(s.log(1 + s.exp(x))),
         interval=True,
-        fallback=("mish.default", "mish_backward.default"),
+        aten=("mish.default", "mish_backward.default"),
         **lowering(_F + "mish"),
     ),
     FunctionSpec(
@@ -184,7 +184,7 @@ ENTRIES = [
         derivatives=(lambda s, x: s.sigmoid(-x),),
         definition=lambda s, x: -s.log(1 + s.exp(-x)),
         interval=True,
-        fallback=("log_sigmoid_forward.default", "log_sigmoid_backward.default"),
+        aten=("log_sigmoid_forward.default", "log_sigmoid_backward.default"),
         **lowering(_F + "logsigmoid"),
     ),
     FunctionSpec(
@@ -227,7 +227,7 @@ ENTRIES = [
         interval=True,
         switches=lambda x, lo, hi: [x - lo, x - hi],
         convention="hardtanh' = 0 at both ends",
-        fallback=("hardtanh.default", "hardtanh_backward.default"),
+        aten=("hardtanh.default", "hardtanh_backward.default"),
         **lowering(_F + "hardtanh"),
     ),
     FunctionSpec(
@@ -242,8 +242,7 @@ ENTRIES = [
         interval=True,
         switches=lambda x, lo, hi: [x - lo, x - hi],
         convention="clamp' = 1 at both ends",
-        aten=("ge.Scalar", "le.Scalar", "where.self"),
-        fallback=("clamp.default", "logical_and_.default"),
+        aten=("ge.Scalar", "le.Scalar", "where.self", "clamp.default", "logical_and_.default"),
         **lowering("clamp"),
     ),
 ]

@@ -161,8 +161,14 @@ ENTRIES = [
         interval=True,
         switches=_ties,
         convention="min" + _TIE,
-        aten=("div.Scalar", "eq.Tensor", "where.self", "gt.Tensor"),
-        fallback=("minimum.default", "masked_fill_.Scalar"),
+        aten=(
+            "div.Scalar",
+            "eq.Tensor",
+            "where.self",
+            "gt.Tensor",
+            "minimum.default",
+            "masked_fill_.Scalar",
+        ),
         **lowering("minimum", True),
     ),
     FunctionSpec(
@@ -174,8 +180,14 @@ ENTRIES = [
         interval=True,
         switches=_ties,
         convention="max" + _TIE,
-        aten=("div.Scalar", "eq.Tensor", "where.self", "lt.Tensor"),
-        fallback=("maximum.default", "masked_fill_.Scalar"),
+        aten=(
+            "div.Scalar",
+            "eq.Tensor",
+            "where.self",
+            "lt.Tensor",
+            "maximum.default",
+            "masked_fill_.Scalar",
+        ),
         **lowering("maximum", True),
     ),
     FunctionSpec(
@@ -187,8 +199,7 @@ ENTRIES = [
         derivatives=(lambda s, x, y: x / s.hypot(x, y), lambda s, x, y: y / s.hypot(x, y)),
         definition=lambda s, x, y: s.sqrt(x**2 + y**2),
         interval=True,
-        aten=("mul.Tensor", "div.Tensor"),
-        fallback=("hypot.default",),
+        aten=("mul.Tensor", "div.Tensor", "hypot.default"),
         **lowering("hypot", True),
     ),
 ]

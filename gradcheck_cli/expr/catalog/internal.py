@@ -38,6 +38,6 @@ ENTRIES = [
         arity=(2, 2),
         interval=True,
         torch_name="torch.nn.functional.binary_cross_entropy",
-        fallback=("binary_cross_entropy.default", "binary_cross_entropy_backward.default"),
+        aten=("binary_cross_entropy.default", "binary_cross_entropy_backward.default"),
     ),
 ]
