@@ -74,11 +74,11 @@ CaseSpec.__doc__ = (
 class _Report:
     """Collects (line, message) pairs; formats them as ``source:line: where: message``."""
 
-    def __init__(self, source: str, max_checks: int | None = None) -> None:
+    def __init__(self, source: str, max_checks: int | None = None, before: int = 0) -> None:
         self.source = source
         self.items: list[tuple[int, str]] = []
-        self.left = MAX_CHECKS if max_checks is None else max_checks  # checks still allowed
-        self.max_checks = self.left
+        self.max_checks = MAX_CHECKS if max_checks is None else max_checks
+        self.left = self.max_checks - before  # checks still allowed
 
     def add(self, line: int | None, where: str, message: str) -> None:
         head = None if line is None else f"{self.source}:{line}"  # None: the caller's options
@@ -96,12 +96,14 @@ def load_cases(
     *,
     fmt: str | None = None,
     max_checks: int | None = None,
+    checks_before: int = 0,
 ) -> list[CaseSpec]:
     """Load cases from ``path`` (``"-"`` = stdin; pass its ``text`` to avoid reading).
 
     ``fmt`` is ``"toml"`` or ``"text"``; by default TOML iff the path ends in ``.toml``.
     ``defaults`` (e.g. CLI options; ``None`` values ignored) lie under the file's values.
-    At most ``max_checks`` checks (cases x seeds; default ``MAX_CHECKS``) are made.
+    At most ``max_checks`` checks (cases x seeds; default ``MAX_CHECKS``) are made, less
+    ``checks_before`` (those of the files before this one in the same run).
     Raises CaseFileError listing every problem found.
     """
     if fmt not in (None, "toml", "text"):
@@ -109,7 +111,7 @@ def load_cases(
     source = "<stdin>" if path == "-" else str(path)
     if text is None:
         text = read_text(path)
-    report = _Report(source, max_checks)
+    report = _Report(source, max_checks, checks_before)
     base = _check_table(dict(defaults or {}), Block(0), "", report, options=True)
     is_toml = fmt == "toml" if fmt is not None else str(path).endswith(".toml")
     specs = _load_toml(text, base, report) if is_toml else _load_text(text, base, report)
@@ -266,7 +268,7 @@ def _expand(values: dict[str, Any], name: str, report: _Report, line: int) -> li
             report.add(
                 line,
                 f"case {name!r}",
-                f"more than {report.max_checks} checks (cases x seeds) in one run: "
+                f"more than {report.max_checks} checks (cases x seeds) in one run; "
                 "raise --max-checks or split the run",
             )
         report.left = -1

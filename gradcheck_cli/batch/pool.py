@@ -67,12 +67,13 @@ class _Worker:
         self.process.start()
         child.close()
         self.chunk: list[Any] = []  # cases handed over and not finished
+        self.busy = False  # a chunk handed over and not yet answered with "idle"
         self.current: tuple[int, Any] | None = None
         self.started = 0.0
         self.ran = False  # it started a case (else it died starting up)
 
     def give(self, chunk: list[Any]) -> None:
-        self.chunk = list(chunk)
+        self.chunk, self.busy = list(chunk), True
         self.conn.send(chunk)
 
     def overdue(self, now: float) -> bool:
@@ -107,11 +108,11 @@ def run_pool(
     pool: list[_Worker] = []
     failures = 0
     try:
-        while queue or any(w.chunk for w in pool):
+        while queue or any(w.busy for w in pool):
             while queue and len(pool) < workers:
                 pool.append(_Worker(context, runner, worker_init))
             for worker in pool:
-                if not worker.chunk and queue:
+                if not worker.busy and queue:
                     worker.give(queue.popleft())
             waiting = [w.conn for w in pool] + [w.process.sentinel for w in pool]
             ready = set(wait(waiting, timeout=1.0))
@@ -165,8 +166,8 @@ def _read(worker: _Worker, emit: Callable[[Any], None]) -> bool:
                 worker.current = None
                 worker.chunk = [c for c in worker.chunk if c[0] != value.index]
                 emit(value)
-            else:  # idle
-                worker.chunk = []
+            else:  # idle: the chunk is done
+                worker.chunk, worker.busy = [], False
     except (EOFError, OSError):
         return False
     return True

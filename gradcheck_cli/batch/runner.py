@@ -268,11 +268,15 @@ def _chunks(items: list[tuple[int, CaseSpec]], workers: int) -> list[list[tuple[
     return [group[i : i + share] for group in groups.values() for i in range(0, len(group), share)]
 
 
-def model_cases(model: str, defaults: Mapping[str, Any] | None = None) -> list[CaseSpec]:
+def model_cases(
+    model: str, defaults: Mapping[str, Any] | None = None, max_checks: int | None = None
+) -> list[CaseSpec]:
     """The cases of one model given on the command line: one per seed of ``defaults["seeds"]``.
 
     ``defaults`` are validated as case-file keys (raises ``CaseFileError``)."""
-    specs = load_cases(COMMAND_LINE, text="model", defaults=defaults, fmt="text")
+    specs = load_cases(
+        COMMAND_LINE, text="model", defaults=defaults, fmt="text", max_checks=max_checks
+    )
     return [
         dataclasses.replace(spec, model=model, name=model + spec.name.removeprefix("line 1"))
         for spec in specs
