@@ -14,9 +14,7 @@ Imports nothing heavy at start-up: ``--help`` and parse errors never load torch 
 
 from __future__ import annotations
 
-import errno
 import inspect
-import os
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -158,7 +156,7 @@ def gradcheck(model: str | None, **given: Any) -> None:
         code = ExitCode.INTERRUPTED
     except (GradcheckError, Exception) as exc:  # the one place errors are printed
         if not isinstance(exc, GradcheckError):
-            exc = _output_error(exc) or _internal(exc)
+            exc = _internal(exc)
         for message in exc.messages:
             _error(message)
         if run["debug"] and isinstance(exc, InternalError):
@@ -184,26 +182,10 @@ def _tolerant_output() -> None:
 def _reader_gone() -> ExitCode:
     """The reader of stdout went away (``| head -1``): end quietly, as the Python docs
     recommend (what is still buffered goes to devnull instead of failing at exit)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing buffered
-        pass
+    from gradcheck_cli.cli_batch import drop_stdout
+
+    drop_stdout()
     return ExitCode.BROKEN_PIPE
-
-
-def _output_error(exc: BaseException) -> GradcheckError | None:
-    """An OSError from writing to stdout (``> /dev/full``) as one line; None if stdout is
-    fine (then the error was something else)."""
-    if not isinstance(exc, OSError):
-        return None
-    try:
-        sys.stdout.flush()
-    except OSError:
-        _reader_gone()  # drop what cannot be written, or exit would try again
-        reason = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
-        return OutputError(f"cannot write to standard output: {reason}")
-    return None
 
 
 def _internal(exc: BaseException) -> GradcheckError:
@@ -253,7 +235,7 @@ def check(
         )
     options = make_options(values)
     from gradcheck_cli.batch.guard import internal_error, time_limit
-    from gradcheck_cli.cli_batch import is_terminal
+    from gradcheck_cli.cli_batch import is_terminal, writing
     from gradcheck_cli.pipeline import check_options
     from gradcheck_cli.report.console import Progress, print_result
 
@@ -270,27 +252,35 @@ def check(
         raise internal_error(exc) from exc
     finally:
         progress.close()
-    print_result(result, fmt.value, verbose)
+    with writing():
+        print_result(result, fmt.value, verbose)
     return ExitCode.OK if result.ok else ExitCode.FAILED
 
 
 def main() -> None:
+    code: Any = 0
     try:
         app(prog_name="gradcheck")
     except SystemExit as exc:
         code = exc.code
-    else:
-        code = 0
+    except BrokenPipeError:  # --help or --version into a closed pipe
+        code = _reader_gone()
+    except OSError as exc:  # --help or --version into a full disk
+        code = _write_failed(exc)
     try:
         if sys.stdout is not None:
-            sys.stdout.flush()  # --help, --version: their output is written here
+            sys.stdout.flush()  # what is still buffered is written here
     except BrokenPipeError:
         code = _reader_gone()
     except OSError as exc:
-        _reader_gone()
-        _error(f"cannot write to standard output: {exc.strerror or exc}")
-        code = ExitCode.USAGE
+        code = _write_failed(exc)
     sys.exit(code)
+
+
+def _write_failed(exc: OSError) -> ExitCode:
+    _reader_gone()  # drop what cannot be written, or the exit would try again
+    _error(f"cannot write to standard output: {exc.strerror or exc}")
+    return ExitCode.USAGE
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from gradcheck_cli.batch.casefile import MAX_CHECKS, CaseSpec, load_cases, read_text
@@ -61,6 +62,31 @@ def check_junit_path(junit: str, files: Sequence[str]) -> None:
             raise UsageError(f"--junit {junit} is the case file {path}: it would be overwritten")
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """Output to stdout: a failed write (``> /dev/full``) is one ``OutputError`` (a reader
+    that went away, BrokenPipeError, goes through to end the run quietly)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        drop_stdout()
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"cannot write to standard output: {reason}") from None
+
+
+def drop_stdout() -> None:
+    """Send stdout to devnull from here on: what is still buffered, and cannot be written,
+    must not fail again when the process exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing to do
+        pass
+
+
 def is_terminal(stream: Any) -> bool:
     try:
         return stream is not None and stream.isatty()
@@ -101,11 +127,12 @@ def run(
 
     def on_result(outcome: Any) -> None:
         progress.advance()
-        if fmt == "jsonl":
-            print(batchreport.to_jsonl_line(outcome), flush=True)
-        elif fmt == "table" and not (quiet and outcome.ok):
-            line = batchreport.case_line(outcome)
-            print(line, flush=True) if stream_table else held.append(line)
+        with writing():
+            if fmt == "jsonl":
+                print(batchreport.to_jsonl_line(outcome), flush=True)
+            elif fmt == "table" and not (quiet and outcome.ok):
+                line = batchreport.case_line(outcome)
+                print(line, flush=True) if stream_table else held.append(line)
 
     start = time.perf_counter()
     try:
@@ -125,7 +152,8 @@ def run(
     finally:
         progress.close()
     elapsed = time.perf_counter() - start
-    _print_report(batch, fmt, held)
+    with writing():
+        _print_report(batch, fmt, held)
     if junit is not None:
         from gradcheck_cli.report.junit import write_junit
 
