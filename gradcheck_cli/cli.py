@@ -3,7 +3,11 @@
 The options of a check are not declared here: their typer parameters are built from the one
 option table (``gradcheck_cli.options.OPTIONS``); only the options of the run (output, files,
 workers) are. Every ``GradcheckError`` becomes ``Error: ...`` lines on stderr and its exit
-code in one place, ``gradcheck`` below.
+code in one place, ``gradcheck`` below; so does anything else that goes wrong: an unexpected
+exception (``internal error in <stage>``, exit 3, the traceback with ``--debug``), a check
+over ``--timeout`` (exit 4), Ctrl-C (130), a reader of stdout that went away (quietly, 141),
+a closed or full stdout (exit 2). An output encoding that cannot show a character (latin-1,
+ASCII) gets a replacement character instead of an error.
 
 Imports nothing heavy at start-up: ``--help`` and parse errors never load torch or SymPy.
 """
@@ -19,7 +23,16 @@ from typing import Annotated, Any
 import typer
 
 from gradcheck_cli import __version__
-from gradcheck_cli.errors import ExitCode, GradcheckError, UsageError
+from gradcheck_cli.batch.casefile import MAX_CHECKS
+from gradcheck_cli.errors import (
+    CheckTimedOut,
+    ExitCode,
+    GradcheckError,
+    InternalError,
+    OutputError,
+    TimeLimit,
+    UsageError,
+)
 from gradcheck_cli.options import OPTIONS, Option, from_command_line, make_options
 
 app = typer.Typer(
@@ -59,7 +72,15 @@ def _run_options(
         ),
     ] = None,
     junit: Annotated[str | None, typer.Option(help="Also write a JUnit XML report here.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Processes for batch runs.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes for batch runs (at most one per case and CPU).")
+    ] = 1,
+    max_checks: Annotated[
+        int, typer.Option(min=1, help="Most checks (cases x seeds) one batch run may hold.")
+    ] = MAX_CHECKS,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+    ] = False,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -122,13 +143,55 @@ _CHECK = [name for name, option in OPTIONS.items() if option.cli]
 def gradcheck(model: str | None, **given: Any) -> None:
     """Check autograd's gradients of a model and loss against exact symbolic ones."""
     run = {name: given.pop(name) for name in _RUN}
+    _tolerant_output()
     try:
+        if sys.stdout is None:
+            raise OutputError("cannot write to standard output: it is closed")
         code = check(model, from_command_line(given), **run)
-    except GradcheckError as exc:  # the one place errors are printed
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_gone()
+    except KeyboardInterrupt:
+        _error("interrupted")
+        code = ExitCode.INTERRUPTED
+    except (GradcheckError, Exception) as exc:  # the one place errors are printed
+        if not isinstance(exc, GradcheckError):
+            exc = _internal(exc)
         for message in exc.messages:
-            typer.echo(f"Error: {message}", err=True)
+            _error(message)
+        if run["debug"] and isinstance(exc, InternalError):
+            _error(exc.detail.rstrip(), prefix="")
         code = exc.exit_code
     raise typer.Exit(int(code))
+
+
+def _error(message: str, prefix: str = "Error: ") -> None:
+    try:
+        typer.echo(f"{prefix}{message}", err=True)
+    except OSError:  # stderr closed or full: the exit code still tells
+        pass
+
+
+def _tolerant_output() -> None:
+    """Characters the output encoding cannot show (``±`` in ASCII) become replacements."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", "") == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
+def _reader_gone() -> ExitCode:
+    """The reader of stdout went away (``| head -1``): end quietly, as the Python docs
+    recommend (what is still buffered goes to devnull instead of failing at exit)."""
+    from gradcheck_cli.cli_batch import drop_stdout
+
+    drop_stdout()
+    return ExitCode.BROKEN_PIPE
+
+
+def _internal(exc: BaseException) -> GradcheckError:
+    from gradcheck_cli.batch.guard import internal_error
+
+    return internal_error(exc)
 
 
 gradcheck.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -149,6 +212,8 @@ def check(
     junit: str | None,
     workers: int,
     quiet: bool,
+    max_checks: int = MAX_CHECKS,
+    debug: bool = False,
     version: bool = False,
 ) -> ExitCode:
     """Run a single check or a batch and print its report; raise GradcheckError."""
@@ -158,19 +223,64 @@ def check(
         from gradcheck_cli import cli_batch
 
         return cli_batch.run(
-            model, files or [], values, fmt=fmt.value, junit=junit, workers=workers, quiet=quiet
+            model,
+            files or [],
+            values,
+            fmt=fmt.value,
+            junit=junit,
+            workers=workers,
+            quiet=quiet,
+            max_checks=max_checks,
+            notes=lambda note: _error(note, prefix="Note: "),
         )
     options = make_options(values)
+    from gradcheck_cli.batch.guard import internal_error, time_limit
+    from gradcheck_cli.cli_batch import is_terminal, writing
     from gradcheck_cli.pipeline import check_options
-    from gradcheck_cli.report.console import print_result
+    from gradcheck_cli.report.console import Progress, print_result
 
-    result = check_options(model, options)
-    print_result(result, fmt.value, verbose)
+    shown = is_terminal(sys.stderr) and not quiet
+    progress = Progress(None, enabled=shown, label=f"checking {model[:40]}")
+    try:
+        with time_limit(options.timeout):
+            result = check_options(model, options)
+    except TimeLimit as exc:
+        raise CheckTimedOut(f"timed out after {exc.seconds:g} s (--timeout)") from None
+    except (GradcheckError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise internal_error(exc) from exc
+    finally:
+        progress.close()
+    with writing():
+        print_result(result, fmt.value, verbose)
     return ExitCode.OK if result.ok else ExitCode.FAILED
 
 
 def main() -> None:
-    app(prog_name="gradcheck")
+    code: Any = 0
+    try:
+        app(prog_name="gradcheck")
+    except SystemExit as exc:
+        code = exc.code
+    except BrokenPipeError:  # --help or --version into a closed pipe
+        code = _reader_gone()
+    except OSError as exc:  # --help or --version into a full disk
+        code = _write_failed(exc)
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()  # what is still buffered is written here
+    except BrokenPipeError:
+        code = _reader_gone()
+    except OSError as exc:
+        code = _write_failed(exc)
+    sys.exit(code)
+
+
+def _write_failed(exc: OSError) -> ExitCode:
+    _reader_gone()  # drop what cannot be written, or the exit would try again
+    _error(f"cannot write to standard output: {exc.strerror or exc}")
+    return ExitCode.USAGE
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE = 2
+    INTERNAL = 3  # a bug: an unexpected exception inside gradcheck (--debug shows it)
+    TIMEOUT = 4  # a single check ran longer than --timeout
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as a shell reports it
+    BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), e.g. `| head -1`
 
 
 class GradcheckError(Exception):
@@ -80,6 +84,34 @@ class OutputError(GradcheckError):
 
 class UsageError(GradcheckError):
     """Options that do not fit together (e.g. both a MODEL and --file)."""
+
+
+class InternalError(GradcheckError):
+    """An unexpected exception (a bug) inside one check, reported in one line; ``detail``
+    holds its traceback (shown with ``--debug``, in the JSON ``detail`` and in JUnit)."""
+
+    exit_code = ExitCode.INTERNAL
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class CheckTimedOut(GradcheckError):
+    """A check ran longer than its time limit (``--timeout``)."""
+
+    exit_code = ExitCode.TIMEOUT
+
+
+class TimeLimit(BaseException):
+    """Raised by the SIGALRM handler when a check's time is up.
+
+    A BaseException, so that no ``except Exception`` inside the core can swallow it; the
+    runner and the command line turn it into ``CheckTimedOut`` or a case's ``error``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"timed out after {seconds:g} s")
+        self.seconds = seconds
 
 
 class RoundingAnalysisError(GradcheckError):

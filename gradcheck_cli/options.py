@@ -24,6 +24,8 @@ from gradcheck_cli.errors import RoleError
 from gradcheck_cli.values import MAX_SEED, MAX_SEEDS, BadValue, convert
 
 MAX_SAMPLES = 100_000
+DEFAULT_TIMEOUT = 60.0  # seconds a check may take (--timeout; 0: no limit)
+MAX_TIMEOUT = 86_400.0
 REDUCTIONS = ("mean", "sum")
 
 
@@ -83,6 +85,14 @@ OPTIONS: dict[str, Option] = {
             high=30,
         ),
         Option("strict", "bool", False, "Count a kink (no derivative at the point) as a failure."),
+        Option(
+            "timeout",
+            "number",
+            DEFAULT_TIMEOUT,
+            f"Seconds a check may take; 0: no limit [default: {DEFAULT_TIMEOUT:g}].",
+            low=0,
+            high=MAX_TIMEOUT,
+        ),
         Option("delta", "number", None, "huber: delta (default 1).", above=0, loss=True),
         Option("beta", "number", None, "smooth_l1: beta (default 1).", low=0, loss=True),
         Option("eps", "number", None, "poisson_nll / gaussian_nll: eps.", above=0, loss=True),
@@ -235,6 +245,7 @@ def decimals_typed(text: str, name: str = "") -> int:
 
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "LOSS_OPTIONS",
     "MAX_SAMPLES",
     "MAX_SEEDS",

@@ -67,7 +67,9 @@ class GradcheckItem(pytest.Item):
         outcome = excinfo.value.outcome
         where = f"{outcome.source}:{outcome.line}: case {outcome.case!r} ({outcome.model})"
         if outcome.result is None:
-            return f"{where}\nError: {outcome.error}"
+            return f"{where}\nError: {outcome.error}" + (
+                f"\n{outcome.detail}" * bool(outcome.detail)
+            )
         from gradcheck_cli.report import console as report
 
         return f"{where}\n{report.plain_text(report.render(outcome.result))}"

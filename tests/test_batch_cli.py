@@ -158,6 +158,7 @@ def test_json_document(known, tutorial):
         "model": "w*x+",
         "seed": 0,
         "error": "unexpected end of expression at column 5 of 'w*x+'",
+        "detail": "",
     }
 
 
@@ -211,7 +212,8 @@ def test_workers_2_gives_byte_identical_json(known):
     models = known.parent / "models.txt"
     models.write_text("w*x+b\ntanh(w*x+b)\nexp(w)*x\n")
     args = ["--file", known, "--file", models, "--format", "json"]
-    one, two = run(*args, "--workers", "1"), run(*args, "--workers", "2")
+    one, two = run(*args, "--workers", "1"), run(*args, "--workers", "2", "--debug")
+    assert two.exit_code != 3, two.stderr
     assert one.exit_code == two.exit_code == 1
     assert one.stdout == two.stdout
     assert json.loads(one.stdout)["summary"]["total"] == 10

@@ -209,7 +209,7 @@ def test_stdin_text_with_seed_range_from_caller():
 
 
 def test_stdin_is_read_when_no_text_given(monkeypatch):
-    monkeypatch.setattr(sys, "stdin", type("S", (), {"read": lambda self: "q*x\n"})())
+    monkeypatch.setattr(sys, "stdin", type("S", (), {"read": lambda self, size=-1: "q*x\n"})())
     assert [s.model for s in load_cases("-")] == ["q*x"]
 
 

@@ -97,13 +97,65 @@ def test_different_options_are_prepared_separately_and_errors_once(monkeypatch):
     assert batch.summary() == {"total": 9, "passed": 6, "failed": 0, "error": 3}
 
 
-def test_unexpected_exceptions_are_bugs_and_propagate(monkeypatch):
-    def boom(*args, **kwargs):
-        raise ZeroDivisionError("a bug")
+def test_an_unexpected_exception_is_that_cases_error_and_the_batch_goes_on(monkeypatch):
+    real = core.run
 
-    monkeypatch.setattr(core, "run", boom)
-    with pytest.raises(ZeroDivisionError):
-        run_cases(specs_of(MIXED))
+    def run(prepared, seed=None):
+        if prepared.expr.text == "w*x**2+b" and seed == 1:
+            raise ZeroDivisionError("a bug\nsecond line")
+        return real(prepared, seed)
+
+    monkeypatch.setattr(core, "run", run)
+    batch = run_cases(specs_of(MIXED))
+    statuses = [(o.case, o.status) for o in batch.outcomes]
+    assert statuses == [
+        ("tutorial", "pass"),
+        ("undefined", "undefined"),
+        ("bad syntax", "error"),
+        ("second model[seed=1]", "error"),
+        ("second model[seed=2]", "pass"),  # the model is prepared again and runs
+    ]
+    bug = batch.outcomes[3]
+    assert bug.error == "internal error in batch.runner: ZeroDivisionError: a bug"
+    assert "Traceback" in bug.detail and 'raise ZeroDivisionError("a bug' in bug.detail
+    assert bug.to_dict()["detail"] == bug.detail and batch.outcomes[2].to_dict()["detail"] == ""
+
+
+def test_a_case_over_its_timeout_is_an_error_and_the_batch_goes_on(monkeypatch):
+    import time
+
+    real = core.run
+
+    def run(prepared, seed=None):
+        if seed == 2:
+            time.sleep(30)  # interrupted by the time limit
+        return real(prepared, seed)
+
+    monkeypatch.setattr(core, "run", run)
+    specs = model_cases("w*x+b", {"seeds": "1..3", "timeout": 0.3})
+    start = time.monotonic()
+    batch = run_cases(specs)
+    assert time.monotonic() - start < 10
+    assert [(o.status, o.error) for o in batch.outcomes] == [
+        ("pass", ""),
+        ("error", "timed out after 0.3 s"),
+        ("pass", ""),
+    ]
+
+
+def test_ctrl_c_keeps_what_finished(monkeypatch):
+    real = core.run
+
+    def run(prepared, seed=None):
+        if seed == 3:
+            raise KeyboardInterrupt
+        return real(prepared, seed)
+
+    monkeypatch.setattr(core, "run", run)
+    with pytest.raises(cases.BatchInterrupted) as caught:
+        run_cases(model_cases("w*x+b", {"seeds": "1..5"}))
+    assert [o.seed for o in caught.value.batch.outcomes] == [1, 2]
+    assert caught.value.batch.total == 5
 
 
 def test_on_result_sees_every_outcome_in_order():

@@ -12,17 +12,31 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sys
 import tomllib
 from collections.abc import Mapping
 from typing import Any
 
 from gradcheck_cli.batch.lines import Block, Layout, scan_layout
+from gradcheck_cli.batch.source import MAX_FILE_BYTES, read_text
 from gradcheck_cli.errors import BadValue, CaseFileError
 from gradcheck_cli.options import OPTIONS, Option
 from gradcheck_cli.values import MAX_SEEDS, convert, kind_of, parse_seed_range, suggest
 
-__all__ = ["KEYS", "MAX_SEEDS", "CaseFileError", "CaseSpec", "load_cases", "parse_seed_range"]
+__all__ = [
+    "KEYS",
+    "MAX_CHECKS",
+    "MAX_FILE_BYTES",
+    "MAX_NESTING",
+    "MAX_SEEDS",
+    "CaseFileError",
+    "CaseSpec",
+    "load_cases",
+    "parse_seed_range",
+    "read_text",
+]
+
+MAX_CHECKS = 100_000  # checks (cases x seeds) in one run unless the caller allows more
+MAX_NESTING = 32  # arrays and tables inside each other in a TOML case file
 
 # The allowed keys: every option of the one table in gradcheck_cli.options.
 KEYS: dict[str, Option] = OPTIONS
@@ -60,9 +74,11 @@ CaseSpec.__doc__ = (
 class _Report:
     """Collects (line, message) pairs; formats them as ``source:line: where: message``."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, max_checks: int | None = None, before: int = 0) -> None:
         self.source = source
         self.items: list[tuple[int, str]] = []
+        self.max_checks = MAX_CHECKS if max_checks is None else max_checks
+        self.left = self.max_checks - before  # checks still allowed
 
     def add(self, line: int | None, where: str, message: str) -> None:
         head = None if line is None else f"{self.source}:{line}"  # None: the caller's options
@@ -79,19 +95,23 @@ def load_cases(
     defaults: Mapping[str, Any] | None = None,
     *,
     fmt: str | None = None,
+    max_checks: int | None = None,
+    checks_before: int = 0,
 ) -> list[CaseSpec]:
     """Load cases from ``path`` (``"-"`` = stdin; pass its ``text`` to avoid reading).
 
     ``fmt`` is ``"toml"`` or ``"text"``; by default TOML iff the path ends in ``.toml``.
     ``defaults`` (e.g. CLI options; ``None`` values ignored) lie under the file's values.
+    At most ``max_checks`` checks (cases x seeds; default ``MAX_CHECKS``) are made, less
+    ``checks_before`` (those of the files before this one in the same run).
     Raises CaseFileError listing every problem found.
     """
     if fmt not in (None, "toml", "text"):
         raise ValueError(f"fmt must be 'toml', 'text' or None, got {fmt!r}")
     source = "<stdin>" if path == "-" else str(path)
     if text is None:
-        text = _read(path, source)
-    report = _Report(source)
+        text = read_text(path)
+    report = _Report(source, max_checks, checks_before)
     base = _check_table(dict(defaults or {}), Block(0), "", report, options=True)
     is_toml = fmt == "toml" if fmt is not None else str(path).endswith(".toml")
     specs = _load_toml(text, base, report) if is_toml else _load_text(text, base, report)
@@ -102,28 +122,12 @@ def load_cases(
     return specs
 
 
-def _read(path: str, source: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise CaseFileError([f"{source}: cannot read file: {exc.strerror or exc}"]) from exc
-    except UnicodeDecodeError as exc:
-        raise CaseFileError(
-            [f"{source}: cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})"]
-        ) from exc
-
-
 def _load_text(text: str, base: dict[str, Any], report: _Report) -> list[CaseSpec]:
     specs: list[CaseSpec] = []
     for number, raw in enumerate(text.split("\n"), 1):
         model = raw.split("#", 1)[0].strip()
         if model:
-            specs.extend(
-                _expand(_merge(base, {"model": model}), f"line {number}", report.source, number)
-            )
+            specs.extend(_expand(_merge(base, {"model": model}), f"line {number}", report, number))
     return specs
 
 
@@ -133,6 +137,11 @@ _SYNTAX_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of do
 def _load_toml(text: str, base: dict[str, Any], report: _Report) -> list[CaseSpec]:
     try:
         data = tomllib.loads(text)
+        if _depth(data) > MAX_NESTING:
+            raise RecursionError
+    except RecursionError:
+        report.add(1, "", f"TOML nested too deeply (more than {MAX_NESTING} levels)")
+        return []
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _SYNTAX_POS.search(message)
@@ -189,7 +198,7 @@ def _load_case(
     if "model" not in values:
         return []
     merged = _merge(under, values)
-    return _expand(merged, values.get("name", f"case {index}"), report.source, block.line)
+    return _expand(merged, values.get("name", f"case {index}"), report, block.line)
 
 
 def _check_table(
@@ -238,9 +247,33 @@ def _merge(*layers: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _expand(values: dict[str, Any], name: str, source: str, line: int) -> list[CaseSpec]:
+def _depth(data: Any) -> int:
+    """How deeply arrays and tables nest in ``data`` (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if level <= MAX_NESTING:
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((c, level + 1) for c in children if isinstance(c, dict | list))
+    return deepest
+
+
+def _expand(values: dict[str, Any], name: str, report: _Report, line: int) -> list[CaseSpec]:
     fields = {k: v for k, v in values.items() if k in _FIELD_KEYS}
-    fields.update(source=source, line=line)
+    fields.update(source=report.source, line=line)
+    count = len(values["seeds"]) if "seeds" in values else 1
+    if count > report.left:
+        if report.left >= 0:
+            report.add(
+                line,
+                f"case {name!r}",
+                f"more than {report.max_checks} checks (cases x seeds) in one run; "
+                "raise --max-checks or split the run",
+            )
+        report.left = -1
+        return []
+    report.left -= count
     if "seeds" not in values:
         return [CaseSpec(**{**fields, "name": name})]
     return [

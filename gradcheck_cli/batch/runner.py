@@ -1,10 +1,12 @@
 """Run many checks: case specs in, one outcome per case (and seed) out.
 
 A pure library (no printing). Each distinct model and options (all but the seed) is prepared
-once (parse, roles, SymPy gradients, lowering) and run for every seed that uses it. A
-``GradcheckError`` in one case becomes that case's ``error`` outcome and the run goes on; any
-other exception is a bug and propagates. With ``workers > 1`` the cases run in a process pool,
-grouped by model; outcomes are always in input order, so the output does not depend on it.
+once (parse, roles, SymPy gradients, lowering) and run for every seed that uses it. Nothing in
+one case stops the others: a ``GradcheckError`` becomes that case's ``error`` outcome, and so
+does any other exception (``internal error in <stage>: ...``, its traceback in ``detail``) and
+a case that runs past its ``timeout`` (``timed out after N s``). With ``workers > 1`` the cases
+run in worker processes (``pool.py``), grouped by model; a worker that dies costs only the case
+it was running. Outcomes are always in input order, so the output does not depend on workers.
 """
 
 from __future__ import annotations
@@ -18,11 +20,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradcheck_cli.batch.casefile import CaseSpec, load_cases
-from gradcheck_cli.errors import GradcheckError
+from gradcheck_cli.batch.guard import internal_error, time_limit
+from gradcheck_cli.errors import GradcheckError, TimeLimit
 from gradcheck_cli.options import OPTIONS, Options, make_options
 from gradcheck_cli.results import CheckResult
 
-__all__ = ["BatchResult", "CaseOutcome", "Runner", "check_file", "model_cases", "run_cases"]
+__all__ = [
+    "BatchInterrupted",
+    "BatchResult",
+    "CaseOutcome",
+    "Runner",
+    "check_file",
+    "max_workers",
+    "model_cases",
+    "run_cases",
+]
 
 COMMAND_LINE = "<command line>"
 # A case's status is its CheckResult.status ("pass", "fail", "kink", "undefined") or "error".
@@ -45,6 +57,7 @@ class CaseOutcome:
     result: CheckResult | None = None
     error: str = ""
     time_s: float = dataclasses.field(default=0.0, compare=False)
+    detail: str = dataclasses.field(default="", compare=False)  # an internal error's traceback
 
     @property
     def ok(self) -> bool:
@@ -59,6 +72,7 @@ class CaseOutcome:
                 "model": self.model,
                 "seed": self.seed,
                 "error": self.error,
+                "detail": self.detail,
             }
         return {**head, **self.result.to_dict()}
 
@@ -66,6 +80,7 @@ class CaseOutcome:
 @dataclass(frozen=True)
 class BatchResult:
     outcomes: tuple[CaseOutcome, ...]
+    total: int | None = None  # cases asked for, when fewer finished (an interrupted run)
 
     @property
     def ok(self) -> bool:
@@ -103,25 +118,34 @@ class Runner:
         self.prepare_calls = 0
 
     def run(self, index: int, spec: CaseSpec) -> CaseOutcome:
+        """One case, whatever happens in it (KeyboardInterrupt alone goes through)."""
         start = time.perf_counter()
+        key = None
         try:
             options = spec_options(spec)
-            prepared = self._prepare(spec.model, options)
-            from gradcheck_cli import pipeline as core
+            key = (spec.model, dataclasses.replace(options, seed=0))
+            with time_limit(options.timeout):
+                prepared = self._prepare(key, options)
+                from gradcheck_cli import pipeline as core
 
-            result = core.run(prepared, options.seed)
+                result = core.run(prepared, options.seed)
         except GradcheckError as exc:
             return _outcome(index, spec, None, str(exc), time.perf_counter() - start)
+        except (Exception, TimeLimit) as exc:
+            # a half-prepared model (an interrupted trace) is not used again
+            self._prepared.pop(key, None)
+            lost = str(exc) if isinstance(exc, TimeLimit) else internal_error(exc)
+            detail = getattr(lost, "detail", "")
+            return _outcome(index, spec, None, str(lost), time.perf_counter() - start, detail)
         return _outcome(index, spec, result, "", time.perf_counter() - start)
 
-    def _prepare(self, model: str, options: Options) -> Any:
-        key = (model, dataclasses.replace(options, seed=0))
+    def _prepare(self, key: Any, options: Options) -> Any:
         if key not in self._prepared:
             from gradcheck_cli import pipeline as core
 
             self.prepare_calls += 1
             try:
-                self._prepared[key] = core.prepare(model, options)
+                self._prepared[key] = core.prepare(key[0], options)
             except GradcheckError as exc:
                 self._prepared[key] = exc
         found = self._prepared[key]
@@ -131,7 +155,12 @@ class Runner:
 
 
 def _outcome(
-    index: int, spec: CaseSpec, result: CheckResult | None, error: str, time_s: float
+    index: int,
+    spec: CaseSpec,
+    result: CheckResult | None,
+    error: str,
+    time_s: float,
+    detail: str = "",
 ) -> CaseOutcome:
     return CaseOutcome(
         index=index,
@@ -145,26 +174,67 @@ def _outcome(
         error=error,
         time_s=time_s,
         spec=spec,
+        detail=detail,
     )
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``run_cases``: ``batch`` holds the outcomes that finished before it
+    (``batch.total`` the number of cases asked for)."""
+
+    def __init__(self, batch: BatchResult) -> None:
+        super().__init__()
+        self.batch = batch
+
+
+def max_workers() -> int:
+    """The CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def run_cases(
     specs: Sequence[CaseSpec],
     workers: int = 1,
     on_result: Callable[[CaseOutcome], None] | None = None,
+    *,
+    worker_init: Callable[[], None] | None = None,
 ) -> BatchResult:
     """Run every case; ``on_result`` is called with each outcome, in input order, as soon as
-    it and all the cases before it have finished."""
+    it and all the cases before it have finished. ``workers`` is capped by the number of
+    cases and of CPUs. ``worker_init`` (picklable) runs first in each worker process (tests
+    use it to inject faults). Ctrl-C raises ``BatchInterrupted`` with what finished."""
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, got {workers}")
+    workers = min(workers, len(specs), max_workers())
     emitter = _InOrder(on_result)
-    if workers == 1 or len(specs) <= 1:
-        runner = Runner()
-        for index, spec in enumerate(specs):
-            emitter.add([runner.run(index, spec)])
-    else:
-        _run_pool(list(enumerate(specs)), workers, emitter)
+    try:
+        if workers <= 1:
+            runner = Runner()
+            for index, spec in enumerate(specs):
+                emitter.add([runner.run(index, spec)])
+        else:
+            from gradcheck_cli.batch import pool
+
+            pool.run_pool(
+                _chunks(list(enumerate(specs)), workers),
+                workers,
+                runner=Runner,
+                emit=lambda outcome: emitter.add([outcome]),
+                lost=_lost,
+                worker_init=worker_init,
+            )
+    except KeyboardInterrupt:
+        done = tuple(sorted(emitter.outcomes, key=lambda o: o.index))
+        raise BatchInterrupted(BatchResult(done, total=len(specs))) from None
     return BatchResult(tuple(sorted(emitter.outcomes, key=lambda o: o.index)))
+
+
+def _lost(index: int, spec: CaseSpec, message: str, time_s: float) -> CaseOutcome:
+    """The outcome of a case whose worker died (or was stopped) while running it."""
+    return _outcome(index, spec, None, message, time_s)
 
 
 class _InOrder:
@@ -187,11 +257,6 @@ class _InOrder:
                 self.callback(outcome)
 
 
-def _run_chunk(items: list[tuple[int, CaseSpec]]) -> list[CaseOutcome]:
-    runner = Runner()
-    return [runner.run(index, spec) for index, spec in items]
-
-
 def _chunks(items: list[tuple[int, CaseSpec]], workers: int) -> list[list[tuple[int, CaseSpec]]]:
     """Group cases by model and options (so a chunk prepares each model once); split groups
     larger than a fair share so that one long seed sweep still uses every worker."""
@@ -203,31 +268,15 @@ def _chunks(items: list[tuple[int, CaseSpec]], workers: int) -> list[list[tuple[
     return [group[i : i + share] for group in groups.values() for i in range(0, len(group), share)]
 
 
-def _run_pool(items: list[tuple[int, CaseSpec]], workers: int, emitter: _InOrder) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    chunks = _chunks(items, workers)
-    # torch and fork do not mix: workers fork from a clean server that has imported the heavy
-    # modules once (forkserver), or start afresh (spawn) where forkserver is missing
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(
-            ["torch", "gradcheck_cli.exact.symbolic", "gradcheck_cli.pipeline"]
-        )
-    else:
-        context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
-        futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
-        for future in as_completed(futures):
-            emitter.add(future.result())
-
-
-def model_cases(model: str, defaults: Mapping[str, Any] | None = None) -> list[CaseSpec]:
+def model_cases(
+    model: str, defaults: Mapping[str, Any] | None = None, max_checks: int | None = None
+) -> list[CaseSpec]:
     """The cases of one model given on the command line: one per seed of ``defaults["seeds"]``.
 
     ``defaults`` are validated as case-file keys (raises ``CaseFileError``)."""
-    specs = load_cases(COMMAND_LINE, text="model", defaults=defaults, fmt="text")
+    specs = load_cases(
+        COMMAND_LINE, text="model", defaults=defaults, fmt="text", max_checks=max_checks
+    )
     return [
         dataclasses.replace(spec, model=model, name=model + spec.name.removeprefix("line 1"))
         for spec in specs

@@ -94,7 +94,7 @@ def junit_cases(batch: BatchResult) -> list[JUnitCase]:
     cases = []
     for o in batch.outcomes:
         if o.result is None:
-            outcome, message, text = "error", o.error, o.error
+            outcome, message, text = "error", o.error, o.detail or o.error
         elif o.ok:
             outcome, message, text = "passed", "", ""
         else:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import sys
+import threading
+import time
 from typing import Any
 
 from rich import box
@@ -277,28 +279,42 @@ def plain_text(renderable: Any, width: int = 100) -> str:
 
 
 class Progress:
-    """A transient progress bar on stderr that appears once the work has taken ``delay`` s."""
+    """A transient progress bar on stderr that appears once the work has taken ``delay`` s.
+    ``total=None``: a spinner with the time taken, drawn by a timer (one long check)."""
 
-    def __init__(self, total: int, enabled: bool, delay: float = 1.0) -> None:
-        import time
+    def __init__(self, total: int | None, enabled: bool, delay: float = 1.0, label: str = ""):
+        self.total, self.enabled, self.delay, self.label = total, enabled, delay, label
+        self._clock, self._lock = time.monotonic, threading.Lock()
+        self._start, self._done, self._bar, self._closed = self._clock(), 0, None, False
+        self._timer = threading.Timer(delay, self._show) if enabled and total is None else None
+        if self._timer is not None:
+            self._timer.daemon = True  # never keeps the process alive
+            self._timer.start()
 
-        self.total, self.enabled, self.delay = total, enabled, delay
-        self._clock = time.monotonic
-        self._start = self._clock()
-        self._done = 0
-        self._bar: Any = None
+    def _show(self) -> None:
+        from rich import progress as rp
+
+        with self._lock:
+            if self._bar is None and not self._closed:
+                text, clock = rp.TextColumn("{task.description}"), rp.TimeElapsedColumn()
+                spin = (rp.SpinnerColumn(), text, clock)
+                columns = spin if self.total is None else rp.Progress.get_default_columns()
+                self._bar = rp.Progress(*columns, console=Console(stderr=True), transient=True)
+                self._task = self._bar.add_task(self.label or "gradcheck", total=self.total)
+                self._bar.start()
 
     def advance(self) -> None:
         self._done += 1
         if self._bar is None and self.enabled and self._clock() - self._start > self.delay:
-            from rich.progress import Progress as RichProgress
-
-            self._bar = RichProgress(console=Console(stderr=True), transient=True)
-            self._task = self._bar.add_task("gradcheck", total=self.total)
-            self._bar.start()
+            self._show()
         if self._bar is not None:
             self._bar.update(self._task, completed=self._done)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar = None

@@ -94,11 +94,12 @@ def write_junit(
     path: str | os.PathLike[str], suite_name: str, cases: Sequence[JUnitCase], time_s: float
 ) -> None:
     """Write the report to ``path`` atomically: temp file in the same directory + os.replace.
+    A symlink at ``path`` stays a symlink: the file it points to is replaced.
 
     On any exception the temp file is removed and an existing file at ``path`` is untouched.
     """
     tree = ET.ElementTree(build_junit(suite_name, cases, time_s))
-    target = os.fspath(path)
+    target = os.path.realpath(os.fspath(path))
     directory = os.path.dirname(os.path.abspath(target))
     fd, temp = tempfile.mkstemp(
         prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory
