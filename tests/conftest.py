@@ -53,3 +53,21 @@ def scaled_exp(factor: float):
             return grad * result * factor
 
     return ScaledExp.apply
+
+
+def scaled_tanh(factor: float):
+    """torch.tanh whose backward is multiplied by ``factor``."""
+
+    class ScaledTanh(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = torch.tanh(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * (1 - y * y) * factor
+
+    return ScaledTanh.apply

@@ -7,29 +7,11 @@ import math
 import mpmath
 import pytest
 import torch
-from conftest import scaled_exp
+from conftest import scaled_exp, scaled_tanh
 
 from gradcheck_cli import check
 from gradcheck_cli.exact.kinks import Kink, KinkFacts
 from gradcheck_cli.verdict import Facts, Ladder, Verdict, decide, overall, success
-
-
-def scaled_tanh(factor: float):
-    """torch.tanh whose backward is multiplied by ``factor``."""
-
-    class ScaledTanh(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            y = torch.tanh(x)
-            ctx.save_for_backward(y)
-            return y
-
-        @staticmethod
-        def backward(ctx, grad):
-            (y,) = ctx.saved_tensors
-            return grad * (1 - y * y) * factor
-
-    return ScaledTanh.apply
 
 
 def test_within_the_bound_passes_and_beyond_it_fails():
