@@ -81,7 +81,7 @@ class Gradients:
         bound = self.rung(dtype)[1].values[i]
         if p.constants:
             points = list(self.point.points)
-            bound += bounds.constant_term(p.constants[i], points, o.reduction, dtype)
+            bound += bounds.constant_term(p.constants[i], p.grads[i], points, o.reduction, dtype)
         return bound
 
     def ladder(self, i: int) -> Any:
@@ -116,8 +116,13 @@ class Gradients:
             return _result(name, grad, got, verdict.undefined(problem), None, "none")
         bounds = self.rung(o.dtype)[1]
         bound = self.bound(i, o.dtype)
+        graph = bounds.values[i]
         notes = (
             bounds.reason and f"bound from the SymPy gradient ({bounds.reason})",
+            f"constants torch holds inexactly (pi, 0.1, ...) move this gradient by up to "
+            f"{bound - graph:.3g}, more than rounding in the graph ({graph:.3g})"
+            if bound - graph > graph
+            else "",
             ""
             if exact.certified
             else "exact value not certified by interval arithmetic"

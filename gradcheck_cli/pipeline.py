@@ -77,7 +77,8 @@ def _inexact(expr: Expr) -> bool:
 
 
 def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ...]) -> Any:
-    """For each gradient, d(gradient)/d(constant) of every constant torch holds inexactly."""
+    """For each gradient: the gradient with every constant torch holds inexactly as a symbol,
+    and its derivative in each such constant."""
     from gradcheck_cli.exact import symbolic
 
     z_c, constants = symbolic.to_sympy_with_constants(expr)
@@ -85,7 +86,7 @@ def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ..
         return ()
     grads_c = symbolic.gradients(spec.formula(z_c, y), params)
     return tuple(
-        tuple((c, symbolic.sympy.diff(g, symbolic.symbol(c.name))) for c in constants)
+        (g, tuple((c, symbolic.sympy.diff(g, symbolic.symbol(c.name))) for c in constants))
         for g in grads_c
     )
 

@@ -79,25 +79,39 @@ def rounding_bounds(
 
 
 def constant_term(
-    sensitivities: tuple[tuple[Any, sympy.Expr], ...],
+    constants: tuple[sympy.Expr, tuple[tuple[Any, sympy.Expr], ...]],
+    exact_grad: sympy.Expr,
     points: list[Mapping[str, float]],
     reduction: str,
     dtype: str,
 ) -> float:
-    """First-order effect of the constants torch holds inexactly (pi, 0.1, 0.1+0.2-0.3):
-    sum over constants of |d gradient / d constant| * |constant as held in dtype - exact|."""
-    total = mpmath.mpf(0)
-    with mpmath.workprec(96):
+    """The effect on a gradient of the constants torch holds inexactly (pi, 0.1, 0.1+0.2-0.3).
+
+    ``constants`` is the gradient with those constants as symbols, and its derivative in each.
+    The effect is that gradient at the constants as torch holds them minus the exact gradient
+    (``exact_grad``, where SymPy has folded the constants: sin(pi) is 0), evaluated exactly, so
+    that a second-order effect or a jump such as sign(sin(pi)) is covered; and at least the
+    first-order estimate sum |d gradient / d constant| * |held - exact|."""
+    grad, sensitivities = constants
+    first, whole = mpmath.mpf(0), mpmath.mpf(0)
+    with mpmath.workprec(192):
         exact = {c.name: evaluate(c.exact, {}) for c, _ in sensitivities}
-        for c, derivative in sensitivities:
-            held = mpmath.mpf(round_to(mpmath.mpf(c.computed), dtype))
-            delta = abs(held - exact[c.name])
-            for point in points:
-                values = {k: mpmath.mpf(v) for k, v in point.items()} | exact
+        held = {
+            c.name: mpmath.mpf(round_to(mpmath.mpf(c.computed), dtype)) for c, _ in sensitivities
+        }
+        for point in points:
+            values = {k: mpmath.mpf(v) for k, v in point.items()}
+            for c, derivative in sensitivities:
+                delta = abs(held[c.name] - exact[c.name])
                 try:
-                    total += abs(evaluate(derivative, values)) * delta
+                    first += abs(evaluate(derivative, values | exact)) * delta
                 except EvaluationError:
                     continue  # undefined there: the gradient's own verdict says so
+            try:
+                whole += abs(evaluate(grad, values | held) - evaluate(exact_grad, values))
+            except EvaluationError:
+                pass  # undefined at the held values: the first-order estimate stands
+        total = max(first, whole)
         if reduction == "mean":
             total /= len(points)
     return float(total)
