@@ -128,3 +128,13 @@ def test_a_masked_nan_lane_is_allowed_and_a_needed_one_refused():
     assert res.bounds[0] > 0
     with pytest.raises(trace.OutOfDomain):
         trace.rounding_bound(lambda y, w: (w * torch.log(y)).sum(), [y, w], [1], torch.float64)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "model", ["v*pow(exp(w*x + b), a*x) + c", "v*pow(0.1, w*x + b) + c", "pow(2.5, w - w)*v + c"]
+)
+def test_pow_with_a_tensor_exponent_bounds_the_actual_error(model, dtype):
+    """aten.pow.Tensor_Tensor and aten.pow.Scalar (a number or a tensor raised to a tensor):
+    a random run found the SymPy fallback false-failing on pow(x, w - w)."""
+    checked(model, range(1, 4), loss="mse", dtype=dtype, samples=2, reduction="sum")

@@ -184,8 +184,9 @@ _LIBM |= {"tanh": 2, "asin": 2, "acos": 2, "atan": 2, "erf": 2, "erfc": 10}
 _LIBM |= {"sinh": 4, "cosh": 4, "asinh": 4, "acosh": 4, "atanh": 4}
 for _k, _c in _LIBM.items():
     HANDLERS[f"aten.{_k}.default"] = _un(_k, _c)
-for _k in ("atan2", "hypot"):  # <= 1 ulp in glibc and SLEEF (u10, u05)
-    HANDLERS[f"aten.{_k}.default"] = _bin(lambda tp, a, b, k=_k: tp.op(k, (a, b), 2))
+for _k in ("atan2", "hypot", "pow"):  # <= 1 ulp in glibc and SLEEF (u10, u05)
+    for name in ("pow.Tensor_Tensor", "pow.Scalar") if _k == "pow" else (f"{_k}.default",):
+        HANDLERS[f"aten.{name}"] = _bin(lambda tp, a, b, k=_k: tp.op(k, (a, b), 2))
 # in-place variants: the same value, bound to the mutated tensor by trace._evaluate
 for _k in ("add_.Tensor", "sub_.Tensor", "mul_.Tensor", "mul_.Scalar", "div_.Tensor"):
     HANDLERS[f"aten.{_k}"] = HANDLERS[f"aten.{_k.replace('_.', '.')}"]

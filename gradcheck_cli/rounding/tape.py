@@ -69,7 +69,15 @@ _BINARY = {
     "div": (lambda a, b: a / b, lambda a, b, v: (1 / b, -v / b)),
     "atan2": (M.atan2, lambda a, b, v: (b / (a * a + b * b), -a / (a * a + b * b))),
     "hypot": (M.hypot, lambda a, b, v: (a / v, b / v)),
+    "pow": (lambda a, b: a**b, lambda a, b, v: (b * a ** (b - 1), v * _log_positive(a))),
 }
+
+
+def _log_positive(a):
+    """log a for the exponent's partial of a**b; no real derivative in b where a <= 0."""
+    if a <= 0:
+        raise ZeroDivisionError("pow: no derivative in the exponent at a base <= 0")
+    return M.log(a)
 
 
 def pick(xs: list, j: int):

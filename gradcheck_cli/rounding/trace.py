@@ -28,6 +28,7 @@ c_i table (per primitive step; an aten op is the sum of its steps, see ``HANDLER
     4  sinh, cosh, asinh, acosh, atanh (glibc documents up to 2 ulps)
     10 erfc (SLEEF u15 is 1.5 ulp, glibc's double erfc up to 5 ulps)
     max(2,|k|)  pow(x, k) for generic k (libm pow <= 1 ulp, or |k|-1 multiplications)
+    2  pow(x, y) with a tensor exponent (aten.pow.Tensor_Tensor, aten.pow.Scalar): libm pow
 
 The per-op semantics live in ``rounding/aten_ops.py`` (``HANDLERS``), the fused activation and
 loss kernels in ``rounding/aten_nn.py`` (elu/selu, leaky_relu, gelu, silu, mish, logsigmoid,
