@@ -137,6 +137,7 @@ class Gradients:
             notes=notes,
             ladder=lambda: self.ladder(i),
             kinks=lambda: kinks.kink_facts(p.loss_expr, grad, points, name, o.reduction, o.dtype),
+            branches=lambda: kinks.near_in_gradient(grad, points, name, o.dtype),
             nan_source=self.nan_source,
         )
         envelope, hand = _hand(name, grad, points, o, exact.value)

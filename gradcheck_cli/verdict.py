@@ -24,7 +24,9 @@ The rules, in order:
    derivative exists, so any value between the one-sided derivatives is torch's legitimate
    convention (``kink``); a value outside them is a ``fail``.
 5. Still failing: a switch within rounding error of the point is a ``kink`` (the dtype may take
-   the other branch); a NaN names the sub-expression that produced it.
+   the other branch), a switch of the loss or of the gradient's own formula (bce's backward
+   clamps z(1-z) at 1e-12: where z rounds to 1, float32 takes the other branch); a NaN names the
+   sub-expression that produced it.
 6. A float32 pass whose float64 rung is off beyond the float64 graph's rigorous tolerance is a
    ``fail``: an error too small for float32 to show (a backward wrong by a relative 1e-7).
 
@@ -79,6 +81,7 @@ class Facts:
     notes: tuple[str, ...] = ()  # facts to report with the verdict (bound method, certification)
     ladder: Callable[[], Ladder | None] = field(default=lambda: None, repr=False)
     kinks: Callable[[], KinkFacts] = field(default=KinkFacts, repr=False)
+    branches: Callable[[], tuple[Any, ...]] = field(default=tuple, repr=False)  # gradient's own
     nan_source: Callable[[], str] = field(default=lambda: "", repr=False)
 
 
@@ -169,14 +172,15 @@ def _kinks(decision: Decision, facts: Facts, rung: Ladder | None) -> Decision:
         )
         verdict = Verdict.KINK if passed or inside else Verdict.FAIL
         return _with(decision, verdict, reason, left=left, right=right, convention=k.convention)
-    if kinks.near and decision.verdict is Verdict.FAIL:
-        k = kinks.near[0]
+    near = kinks.near or (facts.branches() if decision.verdict is Verdict.FAIL else ())
+    if near and decision.verdict is Verdict.FAIL:
+        k = near[0]
         reason = (
             f"'{k.where}' is within rounding error of its switch: {facts.dtype} may take "
             f"the other branch ({k.convention})"
         )
         return _with(decision, Verdict.KINK, reason, convention=k.convention)
-    if decision.verdict is Verdict.PASS and not kinks.near:
+    if decision.verdict is Verdict.PASS and not near:
         return _below_resolution(decision, rung)
     if facts.autograd is not None and math.isnan(facts.autograd):
         return _with(decision, Verdict.FAIL, f"autograd returned NaN: {facts.nan_source()}")

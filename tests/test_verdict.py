@@ -154,3 +154,15 @@ def test_constants_torch_holds_inexactly_are_covered_to_every_order():
     assert square.status == "pass"
     wrong = check("exp(0.1*w)", loss="none", seed=2, lowerings={"exp": scaled_exp(1.001)})
     assert wrong.status == "fail"  # the constant term does not hide a wrong backward
+
+
+def test_a_branch_of_the_backward_flipped_by_rounding_is_a_near_kink():
+    """bce's backward divides by max(z(1-z), 1e-12): with z = sigmoid(c/w) about 1 - 4e-8, float32
+    rounds z to 1 and takes the clamp (autograd 0 against an exact -13.4); float64 does not.
+    Found as a false fail by benchmarks/random_checks.py."""
+    result = check("sigmoid(c/w)", loss="bce", seed=2577, samples=2)
+    assert result.status == "kink"
+    assert all("within rounding error of its switch" in g.note for g in result.gradients)
+    assert check("sigmoid(c/w)", loss="bce", seed=2577, samples=2, dtype="float64").status == (
+        "pass"
+    )

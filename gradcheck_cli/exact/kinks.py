@@ -178,3 +178,12 @@ def kink_facts(
         return KinkFacts(at, near)
     left, right = one_sided(grad, points, param, reduction)
     return KinkFacts(at, near, left, right)
+
+
+def near_in_gradient(
+    grad: sympy.Expr, points: list[Mapping[str, float]], param: str, dtype: str
+) -> tuple[Kink, ...]:
+    """Switches of the gradient's own formula within rounding error of the point: bce's backward
+    clamps z(1-z) at 1e-12, and where z rounds to 1 the dtype takes the other branch, a rounding
+    that no first-order bound sees."""
+    return tuple(k for k in find_kinks(grad, points, param, dtype) if not k.exact)
