@@ -65,7 +65,7 @@ def main() -> None:
     counts: collections.Counter[str] = collections.Counter()
     slow, bugs, fails = [], [], []
     start = time.time()
-    for _ in range(args.checks):
+    for index in range(args.checks):
         model = expression(rng, rng.randint(1, 4))
         if not {"w", "b", "c"} & set(model.replace("(", " ").replace(")", " ").split()):
             model = f"w*({model})"
@@ -95,6 +95,9 @@ def main() -> None:
                     fails.append((model, options, g.param, g.exact, g.autograd, g.note))
         if time.time() - began > 30:
             slow.append((model, options, time.time() - began))
+            print(f"over 30 s: {slow[-1]}", flush=True)
+        if (index + 1) % 500 == 0:
+            print(f"{index + 1} checks, {time.time() - start:.0f} s", flush=True)
     print(f"{args.checks} checks (seed {args.seed}) in {time.time() - start:.0f} s")
     for key, count in sorted(counts.items()):
         print(f"  {key:24} {count}")
