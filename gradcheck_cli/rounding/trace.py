@@ -82,7 +82,6 @@ __all__ = [
     "OutOfDomain",
     "UnsupportedOp",
     "bound",
-    "precision_ladder",
     "rounding_bound",
 ]
 
@@ -258,19 +257,3 @@ def _bound_one(tape: Tape, out: int | None):
     )
     elementwise = tuple(float(s[0]) for s in sweeps)
     return elementwise[worst], tuple(contribs), elementwise
-
-
-def precision_ladder(fn, inputs: list[torch.Tensor], wrt: list[int]) -> tuple[float, ...]:
-    """Autograd gradients recomputed in float64 on the same (exactly widened) inputs.
-
-    Returns the gradient components flattened in `wrt` order (one float per wrt entry for
-    shape-(1,) inputs); unused inputs give zeros.
-    """
-    xs = [
-        t.detach().to(torch.float64).clone().requires_grad_(i in wrt) for i, t in enumerate(inputs)
-    ]
-    grads = torch.autograd.grad(fn(*xs), [xs[i] for i in wrt], allow_unused=True)
-    out: list[float] = []
-    for g, i in zip(grads, wrt, strict=True):
-        out.extend([0.0] * xs[i].numel() if g is None else g.detach().reshape(-1).tolist())
-    return tuple(out)
