@@ -70,3 +70,19 @@ def test_cli_exit_codes():
     assert out.exit_code == 1 and "UNDEFINED" in out.output
     out = runner.invoke(app, ["w*x", "--loss", "huber", "--delta", "0.5", "--format", "json"])
     assert out.exit_code == 0 and '"status": "pass"' in out.output
+
+
+def test_clamp_of_a_clamp_at_its_switch_is_checked_promptly():
+    # Found by benchmarks/random_checks.py: a constant clamp nested in clamps, exactly at the
+    # switch, kept SymPy rebuilding Piecewise derivatives for minutes in the near-kink scale.
+    # The model is 0.5 * (sin(sinh(2 sin x)) - min(b - 2, 0.5 + c)); its gradients are the
+    # constant factor 0.5 times min's one-hot, so each parameter's is 0.5 * dL/dz or 0.
+    model = (
+        "clamp(hardtanh(clamp(0.5, -0.5, 0.5), -0.5, 0.5), -0.5, 0.5)"
+        " * (sin(sinh(2*sin(x))) - min(b - 2, 0.5 + c))"
+    )
+    result = check(model, loss="huber", seed=3, dtype="float64", at={"b": 1.0, "c": 2.0})
+    grads = {g.param: g for g in result.gradients}
+    assert result.status == "pass"
+    assert grads["c"].exact == 0.0  # min picks b - 2 = -1 < 2.5
+    assert grads["b"].exact != 0.0

@@ -110,18 +110,22 @@ def _magnitude(node: sympy.Expr, values: Mapping[str, Any]) -> Any:
     args = [a for a in node.args if isinstance(a, sympy.Expr)]
     parts = [_magnitude(a, values) for a in args]
     try:
-        slopes = [abs(evaluate(_derivative(node, i), values)) for i in range(len(args))]
+        slopes = [abs(_slope(node, i, values)) for i in range(len(args))]
     except (EvaluationError, TypeError, ValueError):  # no derivative here: the crude scale
         return value + max(parts, default=0)
     return value + sum((d * m for d, m in zip(slopes, parts, strict=True)), mpmath.mpf(0))
 
 
-def _derivative(node: sympy.Expr, position: int) -> sympy.Expr:
-    """The derivative of ``node`` in its argument at ``position``, at that argument."""
-    dummy = sympy.Dummy(real=True)
+def _slope(node: sympy.Expr, position: int, values: Mapping[str, Any]) -> Any:
+    """The derivative of ``node`` in its argument at ``position``, at that argument's value.
+    The argument is a fresh symbol bound to its value, not substituted back: substituting a
+    clamp into the derivative of a clamp of a clamp makes SymPy rebuild nested Piecewise
+    expressions for minutes."""
+    arg = sympy.Symbol(f"argument {position}", real=True)  # no user symbol has a space
     args = list(node.args)
-    original, args[position] = args[position], dummy
-    return sympy.diff(node.func(*args), dummy).subs(dummy, original)
+    bound = {**values, arg.name: evaluate(args[position], values)}
+    args[position] = arg
+    return evaluate(sympy.diff(node.func(*args), arg), bound)
 
 
 def one_sided(
