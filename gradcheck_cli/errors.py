@@ -78,6 +78,11 @@ class CaseFileError(GradcheckError):
         return tuple(self.errors)
 
 
+class UserCodeError(GradcheckError):
+    """The user's own code (``--lower``, ``--impl``, ``--define``) cannot be found, imported or
+    used: the message names the reference and what is wrong."""
+
+
 class OutputError(GradcheckError):
     """A report cannot be written (e.g. the JUnit file's directory does not exist)."""
 

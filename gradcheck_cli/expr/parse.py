@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import ast
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from gradcheck_cli.errors import ParseError, UnsupportedError
 from gradcheck_cli.expr.catalog import CONSTANTS, FUNCTIONS, check_arity, constant_argument
+from gradcheck_cli.expr.define import Definition, expand
 from gradcheck_cli.expr.numbers import (
     MAX_CONSTANT,
     MAX_EXPONENT,
@@ -60,17 +63,26 @@ class Expr:
     """A validated expression: its text, its AST and its symbols in order of first appearance."""
 
     text: str
-    tree: ast.expr
+    tree: ast.expr  # what the model means: user-defined functions expanded (``define.expand``)
     symbols: tuple[str, ...]
+    source: ast.expr | None = None  # as typed, calls of user-defined functions kept (or None)
+    definitions: Mapping[str, Definition] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.text
 
 
-def parse(text: str, reserved: frozenset[str] = frozenset(), dtype: str | None = None) -> Expr:
+def parse(
+    text: str,
+    reserved: frozenset[str] = frozenset(),
+    dtype: str | None = None,
+    definitions: Mapping[str, Definition] | None = None,
+) -> Expr:
     """Parse and validate ``text``; raise ParseError or UnsupportedError naming the column.
 
-    ``dtype``: also refuse numbers the working dtype cannot hold (``check_dtype``)."""
+    ``dtype``: also refuse numbers the working dtype cannot hold (``check_dtype``);
+    ``definitions``: user-defined functions the text may call (``define.parse_definitions``)."""
+    definitions = dict(definitions or {})
     if not isinstance(text, str):
         raise ParseError(f"the expression must be text, got {type(text).__name__}")
     if not text.strip():
@@ -90,7 +102,7 @@ def parse(text: str, reserved: frozenset[str] = frozenset(), dtype: str | None =
         raise ParseError(f"invalid syntax{detail}", text, exc.offset + shift) from None
     except (RecursionError, MemoryError):
         raise UnsupportedError("expression is nested too deeply") from None
-    _Validator(text, shift, reserved).check(tree, depth=0)
+    _Validator(text, shift, reserved, definitions).check(tree, depth=0)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     names = [
         n
@@ -99,7 +111,11 @@ def parse(text: str, reserved: frozenset[str] = frozenset(), dtype: str | None =
     ]
     names.sort(key=lambda n: n.col_offset)
     symbols = tuple(dict.fromkeys(n.id for n in names))
-    expr = Expr(text=text.strip(), tree=tree, symbols=symbols)
+    used = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)} & set(definitions)
+    if used:
+        expr = Expr(text.strip(), expand(tree, definitions), symbols, tree, definitions)
+    else:
+        expr = Expr(text=text.strip(), tree=tree, symbols=symbols)
     if dtype is not None:
         check_dtype(expr.tree, expr.text, dtype)
     return expr
@@ -135,8 +151,11 @@ def _printable(text: str) -> str:
 
 
 class _Validator:
-    def __init__(self, text: str, shift: int, reserved: frozenset[str]):
+    def __init__(
+        self, text: str, shift: int, reserved: frozenset[str], definitions: Mapping[str, Any]
+    ):
         self.text, self.shift, self.reserved, self.count = text, shift, reserved, 0
+        self.definitions = definitions
         self.source = text.strip()
         self.folder = Folder()
 
@@ -209,7 +228,7 @@ class _Validator:
     def check_Name(self, node: ast.Name, depth: int) -> None:
         if node.id.startswith("_"):
             self.fail(ParseError, f"name '{node.id}' not allowed (names cannot start with _)", node)
-        if node.id in FUNCTIONS:
+        if node.id in FUNCTIONS or node.id in self.definitions:
             self.fail(ParseError, f"function '{node.id}' used without a call", node)
         if node.id in self.reserved:
             self.fail(ParseError, f"name '{node.id}' is reserved here", node)
@@ -219,6 +238,8 @@ class _Validator:
             self.check(node.func, depth + 1)  # names the real problem (attribute, ...)
             self.fail(ParseError, "only calls of named functions are allowed", node)
         name = node.func.id
+        if name in self.definitions:
+            return self.check_defined_call(node, depth)
         if name not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
             self.fail(UnsupportedError, f"unknown function '{name}' (supported: {known})", node)
@@ -242,6 +263,23 @@ class _Validator:
             self.folder.call(node)
         except TooLarge as exc:
             self.fail(UnsupportedError, f"{exc.message} (at most {MAX_CONSTANT:g})", exc.node)
+
+    def check_defined_call(self, node: ast.Call, depth: int) -> None:
+        definition = self.definitions[node.func.id]
+        if node.keywords:
+            self.fail(
+                ParseError, f"keyword arguments not allowed in '{definition.name}(...)'", node
+            )
+        if len(node.args) != len(definition.params):
+            wanted = len(definition.params)
+            self.fail(
+                ParseError,
+                f"'{definition.name}' takes {wanted} argument{'s' * (wanted != 1)} "
+                f"({', '.join(definition.params)}), got {len(node.args)}",
+                node,
+            )
+        for arg in node.args:
+            self.check(arg, depth + 1)
 
     def check_constraints(self, node: ast.Call) -> None:
         """torch's own constraints on the number arguments (``FunctionSpec.constraints``)."""
