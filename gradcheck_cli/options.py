@@ -60,7 +60,13 @@ OPTIONS: dict[str, Option] = {
         Option("model", "str", field=False, in_defaults=False, cli=False),
         Option("loss", "str", "mse", _LOSSES),
         Option(
-            "seed", "int", 0, "Seed: inputs from 10*seed, params from seed.", low=0, high=MAX_SEED
+            "seed",
+            "int",
+            1,
+            "Seed: inputs from 10*seed, params from seed (seed 0: from 2**64-1); 1 is the "
+            "tutorial's.",
+            low=0,
+            high=MAX_SEED,
         ),
         Option("seeds", "seeds", None, "Seed sweep 'A..B', e.g. '1..100'.", field=False),
         Option("samples", "int", 1, "Samples of every input and target.", low=1, high=MAX_SAMPLES),

@@ -156,7 +156,7 @@ def test_json_document(known, tutorial):
         "line": 23,
         "status": "error",
         "model": "w*x+",
-        "seed": 0,
+        "seed": 1,  # the default seed
         "error": "unexpected end of expression at column 5 of 'w*x+'",
         "detail": "",
     }
@@ -183,7 +183,7 @@ def test_markdown_summary_table(known):
         "| :white_check_mark: pass | tutorial | `w*x+b` | mse | float32 | 1 |"
     )
     assert rows[4].startswith(
-        "| :x: fail | overflow | `log(exp(w))` | none | float32 | 0 | w: fail"
+        "| :x: fail | overflow | `log(exp(w))` | none | float32 | 1 | w: fail"
     )
     assert rows[5].startswith("| :grey_question: undefined | undefined |")
     assert rows[6].startswith("| :warning: error | bad syntax |")
