@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 
 from gradcheck_cli.errors import ParseError, UnsupportedError
@@ -24,6 +25,7 @@ from gradcheck_cli.expr.numbers import (
     constant_value,
     underflows,
 )
+from gradcheck_cli.values import closest
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60  # a run of + and - (or of * and /) is one level: a+b+c+... is flat
@@ -84,10 +86,7 @@ def parse(text: str, reserved: frozenset[str] = frozenset(), dtype: str | None =
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        if not exc.offset or exc.offset > len(text.strip()):
-            raise ParseError("unexpected end of expression", text, len(text) + 1) from None
-        detail = "" if exc.msg == "invalid syntax" else f": {exc.msg}"
-        raise ParseError(f"invalid syntax{detail}", text, exc.offset + shift) from None
+        raise _syntax_error(exc, text, shift) from None
     except (RecursionError, MemoryError):
         raise UnsupportedError("expression is nested too deeply") from None
     _Validator(text, shift, reserved).check(tree, depth=0)
@@ -103,6 +102,47 @@ def parse(text: str, reserved: frozenset[str] = frozenset(), dtype: str | None =
     if dtype is not None:
         check_dtype(expr.tree, expr.text, dtype)
     return expr
+
+
+# A number run into a name, as in '2x' or '1.5e3w' (Python: "invalid decimal literal").
+_NUMBER_NAME = re.compile(
+    r"(?<![\w.])((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)([A-Za-z_]\w*)"
+)
+_GAP = re.compile(r"[\w).]\s+(?=[\w(.])")  # two terms side by side: 'w x', '2 (x+1)'
+# Operators Python has and gradcheck does not; '^' is a power elsewhere, not in Python.
+_OPERATORS = {
+    ast.BitXor: "^",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
+
+
+def _syntax_error(exc: SyntaxError, text: str, shift: int) -> ParseError:
+    """Python's complaint, or what was meant: '2x' is 2*x, 'w x' lacks an operator."""
+    source = text.strip()
+    if not exc.offset or exc.offset > len(source):
+        return ParseError("unexpected end of expression", text, len(text) + 1)
+    if "literal" in exc.msg:
+        for match in _NUMBER_NAME.finditer(source):
+            if match.start() < exc.offset <= match.end():
+                product = "*".join(match.groups())
+                return ParseError(f"write {product} for a product", text, match.start() + 1 + shift)
+    if exc.msg.startswith("invalid syntax"):  # 'w x', or 'tanh(w x)' ("forgot a comma?")
+        last = (exc.end_offset or exc.offset) - 1
+        gap = next((g for g in _GAP.finditer(source) if exc.offset - 1 <= g.end() <= last), None)
+        if gap:
+            return ParseError(
+                "missing operator between two terms (write * for a product)",
+                text,
+                gap.end() + 1 + shift,
+            )
+    detail = "" if exc.msg == "invalid syntax" else f": {exc.msg}"
+    return ParseError(f"invalid syntax{detail}", text, exc.offset + shift)
 
 
 def _check_characters(text: str) -> None:
@@ -159,7 +199,13 @@ class _Validator:
 
     def check_BinOp(self, node: ast.BinOp, depth: int) -> None:
         if type(node.op) not in _BINOPS:
-            self.fail(ParseError, "operator not allowed (use + - * / **)", node)
+            symbol = _OPERATORS.get(type(node.op), "")
+            start, end = node.left.end_col_offset or 0, node.right.col_offset
+            column = self.source.find(symbol, start, end) if symbol else -1
+            where = node if column < 0 else ast.Constant(0, col_offset=column)
+            if symbol == "^":
+                self.fail(ParseError, "'^' is not a power in Python: use ** for powers", where)
+            self.fail(ParseError, f"operator '{symbol}' not allowed (use + - * / **)", where)
         chain = _CHAIN.get(type(node.op))
         left_chain = isinstance(node.left, ast.BinOp) and _CHAIN.get(type(node.left.op))
         self.check(node.left, depth if chain and left_chain == chain else depth + 1)
@@ -217,11 +263,14 @@ class _Validator:
     def check_Call(self, node: ast.Call, depth: int) -> None:
         if not isinstance(node.func, ast.Name):
             self.check(node.func, depth + 1)  # names the real problem (attribute, ...)
-            self.fail(ParseError, "only calls of named functions are allowed", node)
+            self.fail(
+                ParseError,
+                "only calls of named functions are allowed (for a product write *)",
+                node,
+            )
         name = node.func.id
         if name not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
-            self.fail(UnsupportedError, f"unknown function '{name}' (supported: {known})", node)
+            self.fail(UnsupportedError, _unknown_function(name), node)
         if node.keywords:
             self.fail(ParseError, f"keyword arguments not allowed in '{name}(...)'", node)
         problem = check_arity(name, len(node.args))
@@ -255,3 +304,14 @@ class _Validator:
             index, message = problem
             where = node.args[index - 1] if index <= len(node.args) else node
             self.fail(UnsupportedError, f"'{node.func.id}': {message}", where)
+
+
+def _unknown_function(name: str) -> str:
+    """'tahn' -> did you mean 'tanh'; a name close to none -> the list (and, for a name of
+    the model called like a function, how to write a product)."""
+    close = closest(name, FUNCTIONS)
+    if close:
+        return f"unknown function '{name}' (did you mean '{close}'?)"
+    known = ", ".join(sorted(FUNCTIONS))
+    product = f"; for a product write '{name}*(...)'" if len(name) <= 2 else ""
+    return f"unknown function '{name}' (supported: {known}{product})"
