@@ -29,6 +29,17 @@ MAX_TIMEOUT = 86_400.0
 REDUCTIONS = ("mean", "sum")
 
 
+VALUE_NAMES = {
+    "str": "NAME",
+    "int": "N",
+    "number": "NUMBER",
+    "names": "A,B",
+    "table": "NAME=NUMBER",
+    "hand": "NAME=VALUE",
+    "seeds": "A..B",
+}
+
+
 @dataclass(frozen=True)
 class Option:
     """One option of a check: a case-file key and (``cli``) a command-line option."""
@@ -46,6 +57,11 @@ class Option:
     field: bool = True  # a field of Options (False: the case's name, model, seed sweep)
     in_defaults: bool = True  # may be set by [defaults] and the caller (not: name, model)
     cli: bool = True  # a command-line option (False: name; the model is an argument)
+    metavar: str = ""  # its value in --help (default: its choices, or its kind's VALUE_NAMES)
+
+    def value_name(self) -> str | None:
+        """What ``--help`` shows for its value: ``--seed N``, ``--dtype float32|float64``."""
+        return self.metavar or "|".join(self.choices) or VALUE_NAMES.get(self.kind)
 
 
 _LOSSES = (
@@ -58,7 +74,7 @@ OPTIONS: dict[str, Option] = {
     for o in (
         Option("name", "str", field=False, in_defaults=False, cli=False),
         Option("model", "str", field=False, in_defaults=False, cli=False),
-        Option("loss", "str", "mse", _LOSSES),
+        Option("loss", "str", "mse", _LOSSES, metavar="NAME|EXPR"),
         Option(
             "seed",
             "int",
@@ -89,6 +105,7 @@ OPTIONS: dict[str, Option] = {
             "Inputs of the hand calculation rounded to K decimals (default: as typed).",
             low=0,
             high=30,
+            metavar="K",
         ),
         Option("strict", "bool", False, "Count a kink (no derivative at the point) as a failure."),
         Option(
@@ -98,6 +115,7 @@ OPTIONS: dict[str, Option] = {
             f"Seconds a check may take; 0: no limit [default: {DEFAULT_TIMEOUT:g}].",
             low=0,
             high=MAX_TIMEOUT,
+            metavar="SECONDS",
         ),
         Option("delta", "number", None, "huber: delta (default 1).", above=0, loss=True),
         Option("beta", "number", None, "smooth_l1: beta (default 1).", low=0, loss=True),
