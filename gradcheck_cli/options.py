@@ -21,7 +21,7 @@ from typing import Any
 
 from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import RoleError
-from gradcheck_cli.values import MAX_SEED, MAX_SEEDS, BadValue, convert
+from gradcheck_cli.values import HAND_NAME, MAX_SEED, MAX_SEEDS, BadValue, convert
 
 MAX_SAMPLES = 100_000
 DEFAULT_TIMEOUT = 60.0  # seconds a check may take (--timeout; 0: no limit)
@@ -96,7 +96,9 @@ OPTIONS: dict[str, Option] = {
             "expect",
             "hand",
             (),
-            "Hand-computed gradient NAME=VALUE: rounding or mistake? (repeatable)",
+            "Hand-computed value NAME=VALUE of a gradient (NAME a parameter), of the loss "
+            "(loss) or of the model output (z, or z[i] for sample i): rounding or mistake? "
+            "(repeatable)",
         ),
         Option(
             "decimals",
@@ -225,13 +227,15 @@ def from_command_line(given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _name_value_pairs(items: list[str] | tuple[str, ...], option: str) -> dict[str, str]:
-    """``["w=0.5", "x=2,b=1"]`` -> ``{"w": "0.5", "x": "2", "b": "1"}`` (texts as typed)."""
+    """``["w=0.5", "x=2,b=1"]`` -> ``{"w": "0.5", "x": "2", "b": "1"}`` (texts as typed;
+    --expect also takes ``z[2]``)."""
     pairs: dict[str, str] = {}
     for item in items:
         for part in item.split(","):
             name, sep, text = part.partition("=")
             name, text = name.strip(), text.strip()
-            if not sep or not name.isidentifier():
+            named = HAND_NAME.fullmatch(name) if option == "--expect" else name.isidentifier()
+            if not sep or not named:
                 raise RoleError(f"{option} expects NAME=NUMBER, got '{part.strip()}'")
             pairs[name] = text
     return pairs
@@ -257,6 +261,23 @@ def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], .
     return tuple(_name_value_pairs(items, "--expect").items())  # checked by values.convert
 
 
+ASSUMED_DECIMALS = 4  # the inputs of a hand value typed without decimals ('3'): torch prints 4
+
+
+def hand_decimals(text: str, name: str, decimals: int | None) -> tuple[int, int, str]:
+    """(K, the decimals of the answer, where K comes from) for the hand value ``text``.
+
+    K, the decimals the inputs were rounded to, is ``--decimals`` if given, else the decimals
+    typed; an integer ('3') says nothing about the inputs, so K is ASSUMED_DECIMALS there (the
+    decimals torch prints) rather than 0, which would move every input by up to 0.5."""
+    typed = decimals_typed(text, name)
+    if decimals is not None:
+        return decimals, typed, "--decimals"
+    if typed == 0:
+        return ASSUMED_DECIMALS, 0, "assumed"
+    return typed, typed, "typed"
+
+
 def decimals_typed(text: str, name: str = "") -> int:
     """Decimals of a typed number: '-1.4793' -> 4, '2' -> 0, '1.5e-3' -> 4."""
     try:
@@ -269,6 +290,7 @@ def decimals_typed(text: str, name: str = "") -> int:
 
 
 __all__ = [
+    "ASSUMED_DECIMALS",
     "DEFAULT_TIMEOUT",
     "LOSS_OPTIONS",
     "MAX_SAMPLES",
@@ -278,6 +300,7 @@ __all__ = [
     "Options",
     "decimals_typed",
     "from_command_line",
+    "hand_decimals",
     "make_options",
     "parse_at",
     "parse_expect",

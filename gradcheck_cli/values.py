@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_SEED",
     "MAX_SEEDS",
+    "HAND_NAME",
     "BadValue",
     "closest",
     "convert",
@@ -40,6 +41,7 @@ MAX_SEED = (2**64 - 1) // 10  # inputs are seeded with 10*seed: torch's manual_s
 # every parameter seed (at most MAX_SEED) and not a multiple of 10 as every input seed is.
 SEED_0_PARAMETERS = 2**64 - 1
 
+HAND_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")  # w, loss, z, z[2]
 _RANGE = re.compile(r"^\s*(\S+?)\s*\.\.\s*(\S+?)\s*$")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
@@ -159,7 +161,8 @@ def _convert_table(name: str, value: Any, texts: bool) -> tuple[tuple[str, Any],
     else:
         raise BadValue(f"{name} must be a table of name = number, got {_show(value)}")
     ok = _is_text_number if texts else _is_number
-    bad = [f"{k} = {_show(v)}" for k, v in pairs if not (_is_name(k) and ok(v))]
+    named = _is_hand_name if texts else _is_name
+    bad = [f"{k} = {_show(v)}" for k, v in pairs if not (named(k) and ok(v))]
     if bad:
         raise BadValue(f"{name} must map names to finite numbers; bad entries: " + ", ".join(bad))
     return tuple((k, v if isinstance(v, str) else float(v)) for k, v in pairs)
@@ -185,6 +188,11 @@ def _is_number(value: Any) -> bool:
 
 def _is_name(value: Any) -> bool:
     return isinstance(value, str) and value.isidentifier()
+
+
+def _is_hand_name(value: Any) -> bool:
+    """A name, or a name with a sample index: ``z[2]`` (the model's output at sample 2)."""
+    return isinstance(value, str) and HAND_NAME.fullmatch(value) is not None
 
 
 def kind_of(value: Any) -> str:

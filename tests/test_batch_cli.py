@@ -141,7 +141,7 @@ def test_json_document(known, tutorial):
     out = run("--file", known, "--format", "json")
     assert out.exit_code == 1
     doc = json.loads(out.stdout)
-    assert set(doc) == {"cases", "summary"}
+    assert set(doc) == {"cases", "summary", "versions"}
     assert doc["summary"] == {"total": 7, "passed": 4, "failed": 1, "error": 1, "undefined": 1}
     assert [c["case"] for c in doc["cases"]] == NAMES
     assert [c["status"] for c in doc["cases"]] == STATUSES
@@ -320,7 +320,7 @@ def test_errors_of_several_files_are_all_listed(tmp_path):
 @pytest.mark.parametrize(
     "args",
     [
-        [],
+        ["--quiet"],  # options but no model (no argument at all: the short usage, test_cli)
         ["w*x+b", "--file", "x.toml"],
         ["w*x+b", "--seeds", "3"],
         ["w*x+b", "--seeds", "1..3", "--dtype", "float16"],
