@@ -24,6 +24,7 @@ import typer
 
 from gradcheck_cli import __version__
 from gradcheck_cli.batch.casefile import MAX_CHECKS
+from gradcheck_cli.cli_usage import EPILOG, Command
 from gradcheck_cli.errors import (
     CheckTimedOut,
     ExitCode,
@@ -36,7 +37,8 @@ from gradcheck_cli.errors import (
 from gradcheck_cli.options import OPTIONS, Option, from_command_line, make_options
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -62,21 +64,33 @@ def _run_options(
     fmt: Annotated[
         Format,
         typer.Option(
-            "--format", help="Output: table, json, jsonl (one line per case) or markdown."
+            "--format",
+            help="Output: table, json, jsonl (one line per case) or markdown.",
+            metavar="table|json|jsonl|markdown",
         ),
     ] = Format.table,
     files: Annotated[
         list[str] | None,
         typer.Option(
-            "--file", help="Case file (TOML, or one model a line); repeatable; - reads stdin."
+            "--file",
+            help="Case file (TOML, or one model a line); repeatable; - reads stdin.",
+            metavar="PATH",
         ),
     ] = None,
-    junit: Annotated[str | None, typer.Option(help="Also write a JUnit XML report here.")] = None,
+    junit: Annotated[
+        str | None, typer.Option(help="Also write a JUnit XML report here.", metavar="PATH")
+    ] = None,
     workers: Annotated[
-        int, typer.Option(min=1, help="Processes for batch runs (at most one per case and CPU).")
+        int,
+        typer.Option(
+            min=1, help="Processes for batch runs (at most one per case and CPU).", metavar="N"
+        ),
     ] = 1,
     max_checks: Annotated[
-        int, typer.Option(min=1, help="Most checks (cases x seeds) one batch run may hold.")
+        int,
+        typer.Option(
+            min=1, help="Most checks (cases x seeds) one batch run may hold.", metavar="N"
+        ),
     ] = MAX_CHECKS,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback of an internal error.")
@@ -123,7 +137,12 @@ def _parameter(option: Option) -> inspect.Parameter:
         default=default,
         annotation=Annotated[
             kind if default is not None else kind | None,
-            typer.Option(*declared, help=option.help, show_default=default is not None),
+            typer.Option(
+                *declared,
+                help=option.help,
+                show_default=default is not None,
+                metavar=option.value_name(),
+            ),
         ],
     )
 
@@ -133,7 +152,12 @@ _MODEL = inspect.Parameter(
     inspect.Parameter.POSITIONAL_OR_KEYWORD,
     default=None,
     annotation=Annotated[
-        str | None, typer.Argument(help="Model expression, e.g. 'w*x+b' (or give --file).")
+        str | None,
+        typer.Argument(
+            help="Model expression, e.g. 'w*x+b' (or give --file).",
+            metavar="MODEL",
+            show_default=False,
+        ),
     ],
 )
 _RUN = inspect.signature(_run_options, eval_str=True).parameters
@@ -199,7 +223,7 @@ gradcheck.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     + [_parameter(OPTIONS[name]) for name in _CHECK]
     + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _RUN.values()]
 )
-app.command()(gradcheck)
+app.command(cls=Command, epilog=EPILOG)(gradcheck)
 
 
 def check(
@@ -217,8 +241,10 @@ def check(
     version: bool = False,
 ) -> ExitCode:
     """Run a single check or a batch and print its report; raise GradcheckError."""
-    if (model is None) == (not files):
-        raise UsageError("give either a MODEL or --file (not both)")
+    if model is None and not files:
+        raise UsageError('no MODEL: give one, e.g. gradcheck "w*x+b", or a case file (--file)')
+    if model is not None and files:
+        raise UsageError("give a MODEL or --file, not both")
     if files or values.get("seeds") or junit or fmt in (Format.jsonl, Format.markdown):
         from gradcheck_cli import cli_batch
 

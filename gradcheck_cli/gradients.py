@@ -2,8 +2,9 @@
 
 For every parameter: the exact value (``undefined`` where it does not exist), the rounding bound
 of the graph autograd ran (shared by every parameter), the precision ladder's float64 rung (for
-float32 checks), the kinks at the point, the hand-calculation envelope; ``verdict.decide``
-turns them into the verdict, and ``GradientResult`` carries it all to the reports.
+float32 checks), the kinks at the point, the hand-calculation envelope (``forward_hands``: those
+of the loss and the model output); ``verdict.decide`` turns them into the verdict, and
+``GradientResult`` carries it all to the reports.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import math
 from typing import Any
 
 from gradcheck_cli.errors import EvaluationError
-from gradcheck_cli.options import Options, decimals_typed
+from gradcheck_cli.options import Options, hand_decimals
 from gradcheck_cli.results import GradientResult
+from gradcheck_cli.roles import forward_sample
 
 
 def exact_or_undefined(
@@ -203,9 +205,36 @@ def _hand(
     from gradcheck_cli.rounding import hand as handcalc
     from gradcheck_cli.verdict import judge_hand
 
-    typed = decimals_typed(texts[name], name) if name in texts else None
-    decimals = options.decimals if options.decimals is not None else typed
-    env = handcalc.envelope(
-        grad, points, options.reduction, decimals, typed if typed is not None else decimals, center
-    )
+    if name in texts:
+        decimals, answer, source = hand_decimals(texts[name], name, options.decimals)
+    else:
+        decimals, answer, source = options.decimals, options.decimals, "--decimals"
+    env = handcalc.envelope(grad, points, options.reduction, decimals, answer, center, source)
     return env, (judge_hand(name, texts[name], env) if name in texts else None)
+
+
+def forward_hands(prepared: Any, options: Options, points: Any, loss: Any) -> tuple[Any, ...]:
+    """The verdicts on hand values of the forward pass (``--expect loss=`` / ``z=`` /
+    ``z[i]=``), judged as a gradient's: the envelope of the loss over every sample, or of the
+    model at sample i. A value whose exact counterpart is undefined is not judged (the check
+    is undefined already)."""
+    from gradcheck_cli.rounding import hand as handcalc
+    from gradcheck_cli.verdict import judge_hand
+
+    found = []
+    for name, text in options.expect:
+        forward = forward_sample(name, prepared.roles.params)
+        if forward is None:
+            continue
+        if forward[0] == "loss":
+            expr, at, exact = prepared.loss_expr, list(points), loss
+        else:
+            expr, at = prepared.z_expr, [points[forward[1]]]
+            exact = exact_or_undefined(expr, (at[0],), options)[0]
+        if exact is None:
+            continue
+        decimals, answer, source = hand_decimals(text, name, options.decimals)
+        reduction = options.reduction if forward[0] == "loss" else "sum"
+        env = handcalc.envelope(expr, at, reduction, decimals, answer, exact.value, source)
+        found.append(judge_hand(name, text, env))
+    return tuple(found)

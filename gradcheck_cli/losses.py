@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from gradcheck_cli.values import closest
+
 OptionValue = float | bool
 
 
@@ -262,9 +264,12 @@ def _custom(text: str) -> LossSpec:
     from gradcheck_cli.expr.parse import parse
 
     if text.isidentifier() and text not in ("z", "y"):
+        close = closest(text, LOSSES)
         known = ", ".join(LOSSES)
         raise UnsupportedError(
-            f"unknown loss '{text}' (supported: {known}, or an expression "
+            f"unknown loss '{text}' (did you mean '{close}'?)"
+            if close
+            else f"unknown loss '{text}' (supported: {known}, or an expression "
             "in z and y such as '(z-y)**4')"
         )
     expr = parse(text)

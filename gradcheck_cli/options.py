@@ -21,12 +21,23 @@ from typing import Any
 
 from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import RoleError
-from gradcheck_cli.values import MAX_SEED, MAX_SEEDS, BadValue, convert
+from gradcheck_cli.values import HAND_NAME, MAX_SEED, MAX_SEEDS, BadValue, convert
 
 MAX_SAMPLES = 100_000
 DEFAULT_TIMEOUT = 60.0  # seconds a check may take (--timeout; 0: no limit)
 MAX_TIMEOUT = 86_400.0
 REDUCTIONS = ("mean", "sum")
+
+
+VALUE_NAMES = {
+    "str": "NAME",
+    "int": "N",
+    "number": "NUMBER",
+    "names": "A,B",
+    "table": "NAME=NUMBER",
+    "hand": "NAME=VALUE",
+    "seeds": "A..B",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,11 @@ class Option:
     field: bool = True  # a field of Options (False: the case's name, model, seed sweep)
     in_defaults: bool = True  # may be set by [defaults] and the caller (not: name, model)
     cli: bool = True  # a command-line option (False: name; the model is an argument)
+    metavar: str = ""  # its value in --help (default: its choices, or its kind's VALUE_NAMES)
+
+    def value_name(self) -> str | None:
+        """What ``--help`` shows for its value: ``--seed N``, ``--dtype float32|float64``."""
+        return self.metavar or "|".join(self.choices) or VALUE_NAMES.get(self.kind)
 
 
 _LOSSES = (
@@ -58,9 +74,15 @@ OPTIONS: dict[str, Option] = {
     for o in (
         Option("name", "str", field=False, in_defaults=False, cli=False),
         Option("model", "str", field=False, in_defaults=False, cli=False),
-        Option("loss", "str", "mse", _LOSSES),
+        Option("loss", "str", "mse", _LOSSES, metavar="NAME|EXPR"),
         Option(
-            "seed", "int", 0, "Seed: inputs from 10*seed, params from seed.", low=0, high=MAX_SEED
+            "seed",
+            "int",
+            1,
+            "Seed: inputs from 10*seed, params from seed (seed 0: from 2**64-1); 1 is the "
+            "tutorial's.",
+            low=0,
+            high=MAX_SEED,
         ),
         Option("seeds", "seeds", None, "Seed sweep 'A..B', e.g. '1..100'.", field=False),
         Option("samples", "int", 1, "Samples of every input and target.", low=1, high=MAX_SAMPLES),
@@ -74,7 +96,9 @@ OPTIONS: dict[str, Option] = {
             "expect",
             "hand",
             (),
-            "Hand-computed gradient NAME=VALUE: rounding or mistake? (repeatable)",
+            "Hand-computed value NAME=VALUE of a gradient (NAME a parameter), of the loss "
+            "(loss) or of the model output (z, or z[i] for sample i): rounding or mistake? "
+            "(repeatable)",
         ),
         Option(
             "decimals",
@@ -83,6 +107,7 @@ OPTIONS: dict[str, Option] = {
             "Inputs of the hand calculation rounded to K decimals (default: as typed).",
             low=0,
             high=30,
+            metavar="K",
         ),
         Option("strict", "bool", False, "Count a kink (no derivative at the point) as a failure."),
         Option(
@@ -92,6 +117,7 @@ OPTIONS: dict[str, Option] = {
             f"Seconds a check may take; 0: no limit [default: {DEFAULT_TIMEOUT:g}].",
             low=0,
             high=MAX_TIMEOUT,
+            metavar="SECONDS",
         ),
         Option("delta", "number", None, "huber: delta (default 1).", above=0, loss=True),
         Option("beta", "number", None, "smooth_l1: beta (default 1).", low=0, loss=True),
@@ -201,13 +227,15 @@ def from_command_line(given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _name_value_pairs(items: list[str] | tuple[str, ...], option: str) -> dict[str, str]:
-    """``["w=0.5", "x=2,b=1"]`` -> ``{"w": "0.5", "x": "2", "b": "1"}`` (texts as typed)."""
+    """``["w=0.5", "x=2,b=1"]`` -> ``{"w": "0.5", "x": "2", "b": "1"}`` (texts as typed;
+    --expect also takes ``z[2]``)."""
     pairs: dict[str, str] = {}
     for item in items:
         for part in item.split(","):
             name, sep, text = part.partition("=")
             name, text = name.strip(), text.strip()
-            if not sep or not name.isidentifier():
+            named = HAND_NAME.fullmatch(name) if option == "--expect" else name.isidentifier()
+            if not sep or not named:
                 raise RoleError(f"{option} expects NAME=NUMBER, got '{part.strip()}'")
             pairs[name] = text
     return pairs
@@ -233,6 +261,23 @@ def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], .
     return tuple(_name_value_pairs(items, "--expect").items())  # checked by values.convert
 
 
+ASSUMED_DECIMALS = 4  # the inputs of a hand value typed without decimals ('3'): torch prints 4
+
+
+def hand_decimals(text: str, name: str, decimals: int | None) -> tuple[int, int, str]:
+    """(K, the decimals of the answer, where K comes from) for the hand value ``text``.
+
+    K, the decimals the inputs were rounded to, is ``--decimals`` if given, else the decimals
+    typed; an integer ('3') says nothing about the inputs, so K is ASSUMED_DECIMALS there (the
+    decimals torch prints) rather than 0, which would move every input by up to 0.5."""
+    typed = decimals_typed(text, name)
+    if decimals is not None:
+        return decimals, typed, "--decimals"
+    if typed == 0:
+        return ASSUMED_DECIMALS, 0, "assumed"
+    return typed, typed, "typed"
+
+
 def decimals_typed(text: str, name: str = "") -> int:
     """Decimals of a typed number: '-1.4793' -> 4, '2' -> 0, '1.5e-3' -> 4."""
     try:
@@ -245,6 +290,7 @@ def decimals_typed(text: str, name: str = "") -> int:
 
 
 __all__ = [
+    "ASSUMED_DECIMALS",
     "DEFAULT_TIMEOUT",
     "LOSS_OPTIONS",
     "MAX_SAMPLES",
@@ -254,6 +300,7 @@ __all__ = [
     "Options",
     "decimals_typed",
     "from_command_line",
+    "hand_decimals",
     "make_options",
     "parse_at",
     "parse_expect",

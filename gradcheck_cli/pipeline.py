@@ -16,7 +16,7 @@ from typing import Any
 
 from gradcheck_cli.expr.catalog import CONSTANTS
 from gradcheck_cli.expr.parse import Expr, parse
-from gradcheck_cli.gradients import Gradients, exact_or_undefined
+from gradcheck_cli.gradients import Gradients, exact_or_undefined, forward_hands
 from gradcheck_cli.losses import draw_targets, loss_spec
 from gradcheck_cli.options import Options, make_options
 from gradcheck_cli.results import CheckResult
@@ -48,7 +48,7 @@ def prepare(
         expr.symbols, spec.needs_target, options.inputs, options.target, options.params
     )
     check_fixed(options.at, expr.symbols, roles.target)
-    check_expect(options.expect, roles.params)
+    check_expect(options.expect, roles.params, options.samples)
     from gradcheck_cli import torch_side  # heavy: only once the input is known good
     from gradcheck_cli.exact import symbolic
 
@@ -105,7 +105,9 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         loss_exact, loss_problem = None, f"{problem}: try another point (--at) or seed (--seed)"
     step = Gradients(prepared, options, point, got, traced, reason)
     gradients = tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params)))
-    status = verdict.overall((g.verdict for g in gradients), (g.expect for g in gradients))
+    forward = forward_hands(prepared, options, point.points, loss_exact)
+    hands = [g.expect for g in gradients] + list(forward)
+    status = verdict.overall((g.verdict for g in gradients), hands)
     roles = prepared.roles
     return CheckResult(
         model=prepared.expr.text,
@@ -123,6 +125,7 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         loss_exact=math.nan if loss_exact is None else float(loss_exact.value),
         loss_autograd=got.loss,
         gradients=gradients,
+        forward_expect=forward,
         status=str(status),
         ok=verdict.success(status, options.strict),
         strict=options.strict,

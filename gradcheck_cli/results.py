@@ -6,7 +6,9 @@ The table and the JSON are both drawn from these objects, so they cannot disagre
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 
@@ -17,9 +19,27 @@ def _number(value: float | None) -> float | str | None:
     return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
+@cache
+def versions() -> dict[str, str | None]:
+    """The versions of gradcheck, torch and sympy: the modules' own when imported (they are,
+    once a check ran), else the installed distributions' (None if not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from gradcheck_cli import __version__
+
+    found: dict[str, str | None] = {"gradcheck": __version__}
+    for name in ("torch", "sympy"):
+        module = sys.modules.get(name)
+        try:
+            found[name] = module.__version__ if module else version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
 @dataclass(frozen=True)
 class HandCheck:
-    param: str
+    param: str  # what the value is of: a parameter (its gradient), loss, z or z[i]
     value: float
     text: str
     classification: str  # "rounding" | "rounding (intermediates)" | "mistake"
@@ -120,6 +140,7 @@ class CheckResult:
     loss_exact: float
     loss_autograd: float
     gradients: tuple[GradientResult, ...]
+    forward_expect: tuple[HandCheck, ...] = ()  # --expect values of the loss and of z
     status: str = "pass"  # the worst verdict (verdict.overall): pass, kink, undefined, fail
     ok: bool = True  # success, exit code 0: a pass, or a kink unless strict (verdict.success)
     strict: bool = False  # a kink counts as a failure
@@ -152,4 +173,33 @@ class CheckResult:
                 "autograd": _number(self.loss_autograd),
             },
             "gradients": [g.to_dict() for g in self.gradients],
+            "forward_expect": [h.to_dict() for h in self.forward_expect],
+            "versions": dict(versions()),
         }
+
+    def hand_rows(self) -> list[tuple[str, float, Any, HandCheck | None]]:
+        """(name, exact, envelope, hand value or None) of every hand calculation: the
+        gradients', then the forward pass's (loss, z)."""
+        rows = [(g.param, g.exact, g.envelope, g.expect) for g in self.gradients if g.envelope]
+        return rows + [(h.param, h.envelope.center, h.envelope, h) for h in self.forward_expect]
+
+    def problems(self) -> list[str]:
+        """What did not pass, by kind: ``disagree: w``, ``kink: w``, ``undefined (w, b): 'log(w)'
+        is undefined at this point (...)``, ``hand value a mistake: loss``."""
+        found = []
+        for kind in ("fail", "undefined", "kink"):
+            bad = [g for g in self.gradients if g.verdict == kind]
+            names = ", ".join(g.param for g in bad)
+            if bad and kind == "undefined":
+                why = dict.fromkeys(g.note.partition(": try another point")[0] for g in bad)
+                found.append(f"undefined ({names}): {'; '.join(why)}")
+            elif bad:
+                found.append(f"{'disagree' if kind == 'fail' else kind}: {names}")
+        mistakes = [
+            h.param for _, _, _, h in self.hand_rows() if h and h.classification == "mistake"
+        ]
+        if mistakes:
+            found.append(
+                f"hand value{'s' if len(mistakes) > 1 else ''} a mistake: {', '.join(mistakes)}"
+            )
+        return found

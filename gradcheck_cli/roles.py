@@ -63,12 +63,38 @@ def assign_roles(
     return Roles(inputs=inputs, target=target_name, params=params)
 
 
-def check_expect(expect: tuple[tuple[str, str], ...], params: tuple[str, ...]) -> None:
+FORWARD = ("loss", "z")  # hand values of the forward pass: the loss, the model output
+
+
+def forward_sample(name: str, params: tuple[str, ...]) -> tuple[str, int] | None:
+    """``loss`` -> ("loss", 0), ``z`` -> ("z", 0), ``z[2]`` -> ("z", 2): a hand value of the
+    forward pass (the sample, for z); None for a parameter's gradient (a parameter named z or
+    loss keeps its name)."""
+    if name in params:
+        return None
+    base, _, index = name.partition("[")
+    if base not in FORWARD or (index and base != "z"):
+        return None
+    return base, int(index.rstrip("]")) if index else 0
+
+
+def check_expect(
+    expect: tuple[tuple[str, str], ...], params: tuple[str, ...], samples: int = 1
+) -> None:
+    """Each --expect name is a parameter (its gradient), loss, z or z[i] for a sample i."""
     for name, _ in expect:
-        if name not in params:
+        forward = forward_sample(name, params)
+        if name in params:
+            continue
+        if forward is None:
             raise RoleError(
-                f"--expect names '{name}', which is not a parameter "
+                f"--expect names '{name}', which is not a parameter, 'loss' or 'z' "
                 f"(parameters: {', '.join(params)})"
+            )
+        if forward[1] >= samples:
+            raise RoleError(
+                f"--expect names '{name}', but there {'is' if samples == 1 else 'are'} "
+                f"{samples} sample{'s' if samples > 1 else ''} (z[0] .. z[{samples - 1}])"
             )
 
 

@@ -6,8 +6,10 @@ arithmetic is exactly what the user typed, in the order typed. ``overrides`` map
 to a user implementation (for example a custom ``torch.autograd.Function``).
 
 Seeding follows the autograd tutorial: inputs then the target come from a generator seeded with
-``10*seed``, parameters from one seeded with ``seed``; each symbol is one ``randn`` of its shape,
-in order of first appearance. A local ``torch.Generator`` leaves torch's global RNG untouched.
+``10*seed``, parameters from one seeded with ``seed`` (seed 0, whose two streams would be the
+same, takes its parameters from ``values.SEED_0_PARAMETERS``); each symbol is one ``randn`` of
+its shape, in order of first appearance. A local ``torch.Generator`` leaves torch's global RNG
+untouched.
 Values are Python floats, which hold float32 and float64 values exactly.
 
 torch itself is imported inside the functions that need it, so that building a problem's
@@ -28,6 +30,7 @@ from gradcheck_cli.expr.catalog import CONSTANTS, FUNCTIONS
 from gradcheck_cli.expr.numbers import constant_value, python_value
 from gradcheck_cli.expr.parse import Expr
 from gradcheck_cli.roles import Roles
+from gradcheck_cli.values import generator_seeds
 
 Lowered = Callable[[Mapping[str, Any]], Any]
 
@@ -103,10 +106,11 @@ def draw(
 
     torch_dtype = getattr(torch, dtype)
     values: dict[str, tuple[float, ...]] = {}
-    data = torch.Generator().manual_seed(10 * seed)
+    data_seed, weights_seed = generator_seeds(seed)
+    data = torch.Generator().manual_seed(data_seed)
     for name in roles.inputs + ((roles.target,) if roles.target else ()):
         values[name] = tuple(torch.randn(samples, generator=data, dtype=torch_dtype).tolist())
-    weights = torch.Generator().manual_seed(seed)
+    weights = torch.Generator().manual_seed(weights_seed)
     for name in roles.params:
         values[name] = tuple(torch.randn(1, generator=weights, dtype=torch_dtype).tolist())
     for name, value in (fixed or {}).items():

@@ -9,7 +9,6 @@ Every problem is a ``UserCodeError`` naming the reference and what is wrong, in 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.util
 import sys
@@ -18,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from gradcheck_cli.errors import UserCodeError
+from gradcheck_cli.values import closest
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'tanh'?)`` for the closest known name, or nothing."""
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """`` (did you mean 'tanh'?)`` for the closest known name (``values.closest``), or nothing."""
+    close = closest(name, list(known))
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def split_reference(reference: str) -> tuple[str, str]:

@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_SEED",
     "MAX_SEEDS",
+    "HAND_NAME",
     "BadValue",
+    "closest",
     "convert",
+    "generator_seeds",
     "kind_of",
     "parse_seed_range",
     "suggest",
@@ -33,9 +36,20 @@ __all__ = [
 
 MAX_SEEDS = 100_000
 MAX_SEED = (2**64 - 1) // 10  # inputs are seeded with 10*seed: torch's manual_seed takes < 2**64
+# The parameters of seed 0: by the tutorial's rule they would come from generator seed 0, the
+# stream of its inputs (x == w, y == b). 2**64 - 1 is a stream no other seed draws from: above
+# every parameter seed (at most MAX_SEED) and not a multiple of 10 as every input seed is.
+SEED_0_PARAMETERS = 2**64 - 1
 
+HAND_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?")  # w, loss, z, z[2]
 _RANGE = re.compile(r"^\s*(\S+?)\s*\.\.\s*(\S+?)\s*$")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def generator_seeds(seed: int) -> tuple[int, int]:
+    """The generator seeds of a draw: (inputs and target, parameters). The tutorial's rule,
+    ``(10*seed, seed)``, except that seed 0 takes its parameters from ``SEED_0_PARAMETERS``."""
+    return 10 * seed, seed if seed else SEED_0_PARAMETERS
 
 
 def parse_seed_range(text: str) -> range:
@@ -147,7 +161,8 @@ def _convert_table(name: str, value: Any, texts: bool) -> tuple[tuple[str, Any],
     else:
         raise BadValue(f"{name} must be a table of name = number, got {_show(value)}")
     ok = _is_text_number if texts else _is_number
-    bad = [f"{k} = {_show(v)}" for k, v in pairs if not (_is_name(k) and ok(v))]
+    named = _is_hand_name if texts else _is_name
+    bad = [f"{k} = {_show(v)}" for k, v in pairs if not (named(k) and ok(v))]
     if bad:
         raise BadValue(f"{name} must map names to finite numbers; bad entries: " + ", ".join(bad))
     return tuple((k, v if isinstance(v, str) else float(v)) for k, v in pairs)
@@ -173,6 +188,11 @@ def _is_number(value: Any) -> bool:
 
 def _is_name(value: Any) -> bool:
     return isinstance(value, str) and value.isidentifier()
+
+
+def _is_hand_name(value: Any) -> bool:
+    """A name, or a name with a sample index: ``z[2]`` (the model's output at sample 2)."""
+    return isinstance(value, str) and HAND_NAME.fullmatch(value) is not None
 
 
 def kind_of(value: Any) -> str:
@@ -204,7 +224,40 @@ def _suggest_choice(word: str, choices: tuple[str, ...]) -> str:
 
 
 def suggest(word: Any, candidates: Any) -> str:
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, list(candidates), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """`` (did you mean 'tanh'?)`` for a close candidate, or ''."""
+    close = closest(word, candidates)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def closest(word: Any, candidates: Any) -> str | None:
+    """The candidate ``word`` was most likely a typo of, or None if none is close.
+
+    difflib's close matches (and a candidate that differs only in case), ranked by edits (a
+    swap of neighbours is one edit), anagrams first among equals: 'tahn' is 'tanh' (a swap)
+    rather than 'tan' (a deletion), though difflib ranks 'tan' first. At most one edit per
+    three letters: a suggestion must be close to be of use."""
+    if not isinstance(word, str) or not word:
+        return None
+    pool = [c for c in candidates if isinstance(c, str)]
+    close = difflib.get_close_matches(word, pool, n=5)
+    close += [c for c in pool if c.lower() == word.lower() and c not in close]
+    ranked = sorted(
+        close, key=lambda c: (_edits(word.lower(), c.lower()), sorted(word) != sorted(c))
+    )
+    if ranked and _edits(word.lower(), ranked[0].lower()) <= max(1, len(word) // 3):
+        return ranked[0]
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``: insertions, deletions, substitutions and swaps of neighbours
+    (optimal string alignment distance)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]

@@ -24,7 +24,7 @@ LAYERS = [
     ("gradients", "pipeline"),
     ("batch",),
     ("report",),
-    ("cli_batch", "cli", "pytest_plugin", "__main__"),
+    ("cli_batch", "cli_usage", "cli", "pytest_plugin", "__main__"),
 ]
 
 

@@ -62,7 +62,7 @@ def test_valid_file_expands_sweep_and_merges_defaults(tmp_path):
         "case 3",
     ]
     assert [s.line for s in specs] == [7, 13, 13, 13, 21]
-    assert [s.seed for s in specs] == [1, 3, 4, 5, 0]
+    assert [s.seed for s in specs] == [1, 3, 4, 5, 1]  # case 3: the default seed
     assert {s.source for s in specs} == {path}
     tutorial, sweep3 = specs[0], specs[1]
     assert tutorial.loss == "huber" and tutorial.dtype == "float64" and tutorial.delta == 2.0
@@ -196,7 +196,7 @@ def test_text_format_comments_blank_lines_and_caller_defaults(tmp_path):
         ("line 2", 2, "w*x+b"),
         ("line 6", 6, "w*x**2"),
     ]
-    assert all(s.loss == "l1" and s.samples == 3 and s.seed == 0 for s in specs)
+    assert all(s.loss == "l1" and s.samples == 3 and s.seed == 1 for s in specs)
     assert {s.source for s in specs} == {path}
 
 

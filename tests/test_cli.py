@@ -7,6 +7,7 @@ the exit status, no colour codes on a pipe, and that ``--help`` imports neither 
 """
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -122,6 +123,23 @@ def test_undefined_point_exits_1():
             "unknown dtype 'float16' (supported: float32, float64)",
         ),
         (["x**(10**10**10)"], "exponent larger than 1024"),
+        (["tahn(w*x)"], "unknown function 'tahn' (did you mean 'tanh'?) at column 1"),
+        (["x^2*w"], "'^' is not a power in Python: use ** for powers at column 2 of 'x^2*w'"),
+        (["2x"], "write 2*x for a product at column 1 of '2x'"),
+        (["w*x", "--loss", "mes"], "unknown loss 'mes' (did you mean 'mse'?)"),
+        (["w*x", "--dtype", "flaot32"], "(did you mean 'float32'?)"),
+        # typer's own usage errors, in the same one-line style
+        (["w*x", "--format", "yaml"], "unknown format 'yaml' (supported: table, json, jsonl, "),
+        (["w*x", "--format=jsn"], "markdown) (did you mean 'json'?)"),
+        (["w*x", "--stirct"], "unknown option '--stirct' (did you mean '--strict'?)"),
+        (["w*x", "--frobnicate"], "unknown option '--frobnicate' (see gradcheck --help)"),
+        (["w*x", "--strict", "true"], "--strict is a flag and takes no value: write --strict or "),
+        (["w*x", "--seed", "abc"], "--seed must be a valid integer, got 'abc'"),
+        (["w*x", "--workers", "0"], "--workers must be greater than or equal to 1, got '0'"),
+        (["w*x", "--seed"], "option '--seed' requires an argument"),
+        (["w*x", "+", "b"], "more than one MODEL (+ b after the first): quote the model"),
+        (["--seed", "2"], 'no MODEL: give one, e.g. gradcheck "w*x+b", or a case file (--file)'),
+        (["w*x", "--file", "cases.toml"], "give a MODEL or --file, not both"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args, message):
@@ -144,6 +162,43 @@ def test_help_and_parse_errors_do_not_import_torch_or_sympy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "False False"
     assert "--loss" in out.stdout
+
+
+def test_no_arguments_print_a_short_usage_with_three_examples():
+    out = gradcheck()
+    assert out.exit_code == 2 and out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("Usage: gradcheck MODEL [OPTIONS]")
+    examples = [line.split("  ")[1] for line in lines if line.startswith("  gradcheck ")]
+    assert len(examples) == 3 and len(lines) <= 10
+    for example in examples:  # each example runs (the sweep over two seeds, for speed)
+        argv = shlex.split(example.replace("1..20", "1..2"))[1:]
+        assert gradcheck(*argv).exit_code in (0, 1), example
+
+
+def test_help_shows_flags_as_flags_examples_and_completion():
+    out = gradcheck("--help")
+    assert out.exit_code == 0
+    assert "  --strict / --no-strict  " in out.stdout and "<bool>" not in out.stdout
+    assert "  --seed N  " in out.stdout and "  --at NAME=NUMBER  " in out.stdout
+    assert "[default: 60]" in out.stdout  # not taken for markup
+    assert "Examples:" in out.stdout and 'gradcheck "w*x+b" --expect' in out.stdout
+    assert "--install-completion" in out.stdout and "--show-completion" in out.stdout
+    assert max(len(line) for line in out.stdout.splitlines()) <= 80
+
+
+def test_shell_completion_completes_options_and_choices():
+    env = {"_GRADCHECK_COMPLETE": "complete_bash", "COMP_CWORD": "1"}
+    out = subprocess.run(
+        [str(GRADCHECK)], env={**env, "COMP_WORDS": "gradcheck --str"}, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0 and out.stdout.split() == ["--strict"]
+    env = {**env, "COMP_WORDS": "gradcheck w --format ", "COMP_CWORD": "3"}
+    out = subprocess.run([str(GRADCHECK)], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["table", "json", "jsonl", "markdown"]
+    script = gradcheck("--show-completion", "bash")
+    assert script.exit_code == 0 and "_GRADCHECK_COMPLETE=complete_bash" in script.stdout
 
 
 def test_version():

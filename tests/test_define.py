@@ -35,7 +35,10 @@ def test_a_model_without_defined_calls_is_unchanged():
         (["k(u, u) = u"], "an argument is named twice"),
         (["k(u) = u", "k(v) = v"], "'k' is defined twice"),
         (["m(u) = n(u)", "n(u) = u"], "unknown function 'n'"),  # only earlier definitions
-        (["q(u) = u^2"], "in the definition of 'q': operator not allowed"),
+        (
+            ["q(u) = u^2"],
+            "in the definition of 'q': '^' is not a power in Python: use ** for powers",
+        ),
         (["swish u = u"], "a definition is NAME(a, b) = EXPRESSION"),
         (["e(u) == u"], "a definition is NAME(a, b) = EXPRESSION"),
     ],

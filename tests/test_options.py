@@ -16,7 +16,9 @@ from gradcheck_cli.errors import (
     UnsupportedError,
     UsageError,
 )
+from gradcheck_cli.losses import loss_spec
 from gradcheck_cli.options import LOSS_OPTIONS, OPTIONS, Options, make_options
+from gradcheck_cli.values import closest
 
 
 def test_options_fields_and_defaults_come_from_the_table():
@@ -71,3 +73,24 @@ def test_every_error_is_a_gradcheck_error():
         assert issubclass(error, GradcheckError)
     assert issubclass(BadValue, UnsupportedError)
     assert CaseFileError(["a", "b"]).messages == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("word", "candidates", "expected"),
+    [
+        ("tahn", ["tan", "tanh", "atan"], "tanh"),  # a swap beats difflib's first pick 'tan'
+        ("mes", ["mse", "mae", "l1"], "mse"),
+        ("TANH", ["tanh", "exp"], "tanh"),
+        ("sigmod", ["sigmoid", "logsigmoid", "sign"], "sigmoid"),
+        ("softmax", ["max", "min", "relu"], None),  # 4 deletions: too far to be of use
+        ("l2", ["l1", "mse"], None),
+    ],
+)
+def test_closest_is_the_likeliest_typo(word, candidates, expected):
+    assert closest(word, candidates) == expected
+
+
+def test_a_loss_typo_gets_one_suggestion_instead_of_the_list():
+    with pytest.raises(UnsupportedError) as info:
+        loss_spec("mes", ())
+    assert str(info.value) == "unknown loss 'mes' (did you mean 'mse'?)"

@@ -28,7 +28,17 @@ def test_symbols_in_order_of_first_appearance():
         ("__class__", "names cannot start with _", 1),
         ("x if w else b", "conditional expressions not allowed", 1),
         ("w < x", "comparisons not allowed", 1),
-        ("w // x", "operator not allowed", 1),
+        ("w // x", "operator '//' not allowed (use + - * / **)", 3),  # the column of '//'
+        ("x^2*w", "'^' is not a power in Python: use ** for powers", 2),
+        ("(w + x) ^ 2", "use ** for powers", 9),
+        ("  w % x", "operator '%' not allowed", 5),
+        ("2x", "write 2*x for a product", 1),
+        ("w*1.5e3b+x", "write 1.5e3*b for a product", 3),
+        ("w x", "missing operator between two terms (write * for a product)", 3),
+        ("tanh(w  x)", "missing operator between two terms", 9),
+        ("(w+1) (x)", "only calls of named functions are allowed (for a product write *)", 1),
+        ("tahn(w*x)", "unknown function 'tahn' (did you mean 'tanh'?)", 1),
+        ("w*Exp(x)", "unknown function 'Exp' (did you mean 'exp'?)", 3),
         ("w*x+", "unexpected end of expression", 5),
         ("w*(x", "'(' was never closed", 3),
         ("exp*x", "function 'exp' used without a call", 1),
@@ -92,3 +102,13 @@ def test_parse_does_not_import_sympy_or_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_an_unknown_function_close_to_none_lists_them_all():
+    with pytest.raises(UnsupportedError) as info:
+        parse("softmax(w)")
+    assert "(did you mean" not in str(info.value)
+    assert "supported: abs, acos," in str(info.value) and "tanh)" in str(info.value)
+    with pytest.raises(UnsupportedError) as info:
+        parse("w(x+1)")
+    assert "for a product write 'w*(...)'" in str(info.value)

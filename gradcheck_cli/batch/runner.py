@@ -23,7 +23,7 @@ from gradcheck_cli.batch.casefile import CaseSpec, load_cases
 from gradcheck_cli.batch.guard import internal_error, time_limit
 from gradcheck_cli.errors import GradcheckError, TimeLimit
 from gradcheck_cli.options import OPTIONS, Options, make_options
-from gradcheck_cli.results import CheckResult
+from gradcheck_cli.results import CheckResult, versions
 
 __all__ = [
     "BatchInterrupted",
@@ -95,7 +95,8 @@ class BatchResult:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cases": [o.to_dict() for o in self.outcomes], "summary": self.summary()}
+        cases = [o.to_dict() for o in self.outcomes]
+        return {"cases": cases, "summary": self.summary(), "versions": dict(versions())}
 
 
 def spec_options(spec: CaseSpec) -> Options:

@@ -27,6 +27,7 @@ from gradcheck_cli.expr.numbers import (
     constant_value,
     underflows,
 )
+from gradcheck_cli.expr.text import check_characters, syntax_error, unknown_function
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60  # a run of + and - (or of * and /) is one level: a+b+c+... is flat
@@ -91,15 +92,12 @@ def parse(
         raise UnsupportedError(f"expression is {len(text)} characters long (at most {MAX_LENGTH})")
     if "\n" in text or "\r" in text:
         raise ParseError("expression must be on one line")
-    _check_characters(text)
+    check_characters(text)
     shift = len(text) - len(text.lstrip())
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        if not exc.offset or exc.offset > len(text.strip()):
-            raise ParseError("unexpected end of expression", text, len(text) + 1) from None
-        detail = "" if exc.msg == "invalid syntax" else f": {exc.msg}"
-        raise ParseError(f"invalid syntax{detail}", text, exc.offset + shift) from None
+        raise syntax_error(exc, text, shift) from None
     except (RecursionError, MemoryError):
         raise UnsupportedError("expression is nested too deeply") from None
     _Validator(text, shift, reserved, definitions).check(tree, depth=0)
@@ -121,33 +119,16 @@ def parse(
     return expr
 
 
-def _check_characters(text: str) -> None:
-    """Refuse what Python's tokenizer would drop or fold: bytes that are not UTF-8 (surrogate
-    escapes from the command line), lone surrogates, non-ASCII characters (NFKC folds 'ｗ' into
-    'w'), control characters and '#' comments."""
-    for column, char in enumerate(text, 1):
-        code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:
-            problem = f"byte 0x{code - 0xDC00:02x} is not valid UTF-8"
-        elif 0xD800 <= code <= 0xDFFF:
-            problem = f"lone surrogate U+{code:04X} not allowed"
-        elif code > 127:
-            problem = f"non-ASCII character U+{code:04X} not allowed (names are ASCII)"
-        elif (code < 32 and char != "\t") or code == 127:
-            problem = f"control character U+{code:04X} not allowed"
-        elif char == "#":
-            problem = "comments ('#') not allowed"
-        else:
-            continue
-        raise ParseError(problem, _printable(text), column)
-
-
-def _printable(text: str) -> str:
-    """``text`` for an error message, each character that is not printable ASCII shown as '?':
-    the message prints under any locale and the column still counts characters."""
-    if text.isascii() and text.isprintable():
-        return text
-    return "".join(c if c.isascii() and c.isprintable() else "?" for c in text)
+_OPERATORS = {
+    ast.BitXor: "^",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
 
 
 class _Validator:
@@ -178,7 +159,13 @@ class _Validator:
 
     def check_BinOp(self, node: ast.BinOp, depth: int) -> None:
         if type(node.op) not in _BINOPS:
-            self.fail(ParseError, "operator not allowed (use + - * / **)", node)
+            symbol = _OPERATORS.get(type(node.op), "")
+            start, end = node.left.end_col_offset or 0, node.right.col_offset
+            column = self.source.find(symbol, start, end) if symbol else -1
+            where = node if column < 0 else ast.Constant(0, col_offset=column)
+            if symbol == "^":
+                self.fail(ParseError, "'^' is not a power in Python: use ** for powers", where)
+            self.fail(ParseError, f"operator '{symbol}' not allowed (use + - * / **)", where)
         chain = _CHAIN.get(type(node.op))
         left_chain = isinstance(node.left, ast.BinOp) and _CHAIN.get(type(node.left.op))
         self.check(node.left, depth if chain and left_chain == chain else depth + 1)
@@ -236,13 +223,16 @@ class _Validator:
     def check_Call(self, node: ast.Call, depth: int) -> None:
         if not isinstance(node.func, ast.Name):
             self.check(node.func, depth + 1)  # names the real problem (attribute, ...)
-            self.fail(ParseError, "only calls of named functions are allowed", node)
+            self.fail(
+                ParseError,
+                "only calls of named functions are allowed (for a product write *)",
+                node,
+            )
         name = node.func.id
         if name in self.definitions:
             return self.check_defined_call(node, depth)
         if name not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
-            self.fail(UnsupportedError, f"unknown function '{name}' (supported: {known})", node)
+            self.fail(UnsupportedError, unknown_function(name, self.definitions), node)
         if node.keywords:
             self.fail(ParseError, f"keyword arguments not allowed in '{name}(...)'", node)
         problem = check_arity(name, len(node.args))

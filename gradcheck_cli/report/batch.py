@@ -26,8 +26,7 @@ def case_line(outcome: CaseOutcome) -> str:
     if outcome.error:
         parts.append(outcome.error)
     elif outcome.result is not None and not outcome.ok:
-        bad = [g.param for g in outcome.result.gradients if g.verdict != "pass"]
-        parts.append(f"disagree: {', '.join(bad)}")
+        parts.append("; ".join(outcome.result.problems()))
     return "  ".join(parts)
 
 

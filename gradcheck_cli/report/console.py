@@ -64,7 +64,7 @@ def render(result: CheckResult, verbose: bool = False) -> RenderableType:
     if notes:
         parts.append(notes)
     parts.append(Text(LEGEND, style="dim"))
-    if any(g.envelope for g in result.gradients):
+    if result.hand_rows():
         parts += [hand_table(result), Text(HAND_LEGEND, style="dim")]
     if verbose:
         parts += [contributions_table(g) for g in result.gradients if g.contributions]
@@ -182,18 +182,15 @@ def hand_table(result: CheckResult) -> Table:
         _number_column(table, name)
     table.add_column("K", justify="right")
     table.add_column("verdict")
-    for g in result.gradients:
-        env, hand = g.envelope, g.expect
-        if env is None:
-            continue
+    for name, exact, env, hand in result.hand_rows():  # gradients, then loss and z
         table.add_row(
-            g.param,
+            name,
             hand.text if hand else "-",
-            number(g.exact),
+            number(exact),
             short(hand.distance) if hand else "-",
             f"±{env.radius:.3g}",
             f"±{env.lenient_radius:.3g}",
-            str(env.decimals),
+            env.decimals_shown,
             hand_verdict(hand) if hand else Text("-"),
         )
     return table
@@ -223,9 +220,7 @@ def contributions_table(g: GradientResult) -> Table:
 
 def summary(result: CheckResult) -> Text:
     failed = [g.param for g in result.gradients if g.verdict != "pass"]
-    mistakes = [
-        g.param for g in result.gradients if g.expect and g.expect.classification == "mistake"
-    ]
+    mistakes = [name for name, _, _, h in result.hand_rows() if h and h.classification == "mistake"]
     n = len(result.gradients)
     if not failed and not mistakes:
         return Text(f"PASS: all {n} gradients agree with the exact values", style="bold green")

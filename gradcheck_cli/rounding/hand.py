@@ -1,13 +1,14 @@
 """Hand calculations: was a hand-computed gradient rounding, or a mistake?
 
-People compute gradients by hand with inputs rounded to K decimals (the tutorial writes
-x = -0.6014). ``envelope`` encloses every value such a calculation can reach: each input moved
-by up to half a unit of the K-th decimal, g(X) inside g(c) + sum_i g_i'(X) (X_i - c_i) (the
-mean-value form, with g_i' enclosed over the whole box by mpmath.iv interval arithmetic),
-widened by the rounding of the printed answer. A lenient band adds the rounding of every
-intermediate result to K decimals (first order, through the SymPy gradient). The verdict on a
-hand value (``verdict.judge_hand``) is ``rounding`` (inside the envelope), ``rounding
-(intermediates)`` (inside the band) or ``mistake`` (outside, and how many envelope radii away).
+People compute gradients (and the loss, and the model's output) by hand with inputs rounded to
+K decimals (the tutorial writes x = -0.6014). ``envelope`` encloses every value such a
+calculation can reach: each input moved by up to half a unit of the K-th decimal, g(X) inside
+g(c) + sum_i g_i'(X) (X_i - c_i) (the mean-value form, with g_i' enclosed over the whole box by
+mpmath.iv interval arithmetic), widened by the rounding of the printed answer. A lenient band
+adds the rounding of every intermediate result to K decimals (first order, through the SymPy
+gradient). The verdict on a hand value (``verdict.judge_hand``) is ``rounding`` (inside the
+envelope), ``rounding (intermediates)`` (inside the band) or ``mistake`` (outside, and how many
+envelope radii away). K and the answer's decimals come from ``options.hand_decimals``.
 """
 
 from __future__ import annotations
@@ -33,10 +34,19 @@ class Envelope:
     radius: float  # reachable by rounding the inputs and the answer
     lenient_radius: float  # also rounding every intermediate result
     method: str  # "interval" (mean-value form over the box) or "first-order" (fallback)
+    decimals_from: str = "typed"  # "typed", "--decimals", "assumed" (an integer hand value)
+
+    @property
+    def decimals_shown(self) -> str:
+        """K as the report shows it: ``4``, or ``4 (assumed)`` for an integer hand value."""
+        return (
+            f"{self.decimals} (assumed)" if self.decimals_from == "assumed" else str(self.decimals)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "decimals": self.decimals,
+            "decimals_from": self.decimals_from,
             "answer_decimals": self.answer_decimals,
             "center": self.center,
             "radius": self.radius,
@@ -56,6 +66,7 @@ def envelope(
     decimals: int,
     answer_decimals: int,
     center: mpmath.mpf,
+    decimals_from: str = "typed",
 ) -> Envelope:
     h = mpmath.mpf(10) ** -decimals / 2
     names = sorted({s.name for s in grad.free_symbols})
@@ -75,6 +86,7 @@ def envelope(
         float(radius),
         float(radius + intermediates * scale),
         method,
+        decimals_from,
     )
 
 
