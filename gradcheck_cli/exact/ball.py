@@ -93,6 +93,8 @@ class Ball:
         return True if self.v <= o else False if self.v > o else None
 
     def __eq__(self, o: Any) -> bool | None:  # type: ignore[override]
+        if o is None:
+            return False  # ``None in values``: a value is missing
         o = _raw(o)
         return True if self.v == o else False if self.v != o else None
 

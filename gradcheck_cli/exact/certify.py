@@ -44,7 +44,7 @@ def run(program: Program, points: Sequence[Mapping[str, float]], prec: int) -> l
 def _apply(ctx: Any, step: Any, values: list[Any]) -> Any:
     _, fn, args, lazy = step
     given = [values[i] for i in args]
-    if not lazy and any(v is None for v in given):
+    if not lazy and None in given:
         return None
     try:
         value = fn(ctx, *given)
@@ -85,7 +85,7 @@ _WIDER = object()  # not narrow enough yet: again at twice the precision
 
 def _judge(job: Job, found: list[list[Any]], count: int, prec: int) -> Any:
     balls = [found[k][job.output] for k in job.points or range(count)]
-    if any(b is None for b in balls):
+    if None in balls:
         return None
     if job.dtype is None:
         return True
