@@ -19,11 +19,14 @@ from gradcheck_cli.roles import forward_sample
 
 
 def exact_or_undefined(
-    expr: Any, points: tuple[dict[str, float], ...], options: Options
+    expr: Any, points: tuple[dict[str, float], ...], options: Options, certified: Any = None
 ) -> tuple[Any, str]:
-    """The exact value reduced over the samples, or None and why it does not exist."""
+    """The exact value reduced over the samples (``certified`` if the compiled program found
+    it), or None and why it does not exist."""
     from gradcheck_cli.exact import evaluate
 
+    if certified is not None:
+        return certified, ""  # finite: the program's balls are
     try:
         value = evaluate.exact_reduced(expr, list(points), options.reduction, options.dtype)
     except EvaluationError as exc:
@@ -51,9 +54,11 @@ class Gradients:
         got: Any,
         traced: Any,
         reason: str,
+        certified: tuple[Any, ...] = (),
     ) -> None:
         self.prepared, self.options, self.point, self.got = prepared, options, point, got
         self.traced, self.reason = traced, reason
+        self.certified = certified  # per gradient: its Exact value from the program, or None
         self._rungs: dict[str, Any] = {}  # dtype -> (autograd's run, its bounds)
 
     def rung(self, dtype: str) -> tuple[Any, Any]:
@@ -111,11 +116,14 @@ class Gradients:
 
         p, o, points = self.prepared, self.options, list(self.point.points)
         name, grad, got = p.roles.params[i], p.grads[i], self.got.grads[i]
+        known = self.certified[i] if self.certified else None
         exact, problem = (
-            (None, loss_problem) if loss_problem else exact_or_undefined(grad, self.point.points, o)
+            (None, loss_problem)
+            if loss_problem
+            else exact_or_undefined(grad, self.point.points, o, known)
         )
         if exact is None:
-            return _result(name, grad, got, verdict.undefined(problem), None, "none")
+            return _result(name, p, i, got, verdict.undefined(problem), None, "none")
         bounds = self.rung(o.dtype)[1]
         bound = self.bound(i, o.dtype)
         graph = bounds.values[i]
@@ -146,7 +154,8 @@ class Gradients:
         contributions = bounds.contributions[i][:8] if bounds.contributions else ()
         return _result(
             name,
-            grad,
+            p,
+            i,
             got,
             verdict.decide(facts),
             exact,
@@ -159,7 +168,8 @@ class Gradients:
 
 def _result(
     name: str,
-    grad: Any,
+    prepared: Any,
+    i: int,
     got: float | None,
     decision: Any,
     exact: Any,
@@ -170,7 +180,7 @@ def _result(
 ) -> GradientResult:
     return GradientResult(
         param=name,
-        formula=str(grad),
+        formula=prepared.formulas[i] if prepared.formulas else str(prepared.grads[i]),
         exact=math.nan if exact is None else float(exact.value),
         autograd=got,
         abs_error=decision.abs_error,

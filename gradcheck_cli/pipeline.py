@@ -37,6 +37,8 @@ class Prepared:
     loss: Any = None  # the bound LossSpec
     constants: Any = ()  # per gradient: (symbolic.Constant, d gradient / d constant) pairs
     autograd: Any = None  # torch_side.Autograd: the traced graph, cached across seeds
+    program: Any = None  # exact.program.Program: loss, model, gradients, the tree as typed
+    formulas: tuple[str, ...] = ()  # each gradient as printed
 
 
 def prepare(
@@ -50,7 +52,7 @@ def prepare(
     check_fixed(options.at, expr.symbols, roles.target)
     check_expect(options.expect, roles.params, options.samples)
     from gradcheck_cli import torch_side  # heavy: only once the input is known good
-    from gradcheck_cli.exact import symbolic
+    from gradcheck_cli.exact import program, symbolic
 
     z_expr = symbolic.to_sympy(expr)
     y = symbolic.symbol(roles.target) if roles.target else None
@@ -61,8 +63,21 @@ def prepare(
     )
     constants = _constant_sensitivities(expr, spec, y, roles.params) if _inexact(expr) else ()
     autograd = torch_side.Autograd(forward, len(roles.params), cache=not lowerings)
+    compiled = program.compile_program([loss_expr, z_expr, *grads], expr.tree)
+    formulas = tuple(map(str, grads))
     return Prepared(
-        expr, options, roles, loss_expr, z_expr, grads, forward, spec, constants, autograd
+        expr,
+        options,
+        roles,
+        loss_expr,
+        z_expr,
+        grads,
+        forward,
+        spec,
+        constants,
+        autograd,
+        compiled,
+        formulas,
     )
 
 
@@ -100,10 +115,13 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     targets = partial(draw_targets, prepared.loss, dtype=options.dtype)
     point = torch_side.sample(prepared.roles, options, targets)
     got, traced, reason = prepared.autograd.run(list(point.tensors))
-    loss_exact, loss_problem = exact_or_undefined(prepared.loss_expr, point.points, options)
-    if problem := typed.undefined_where(prepared.expr, list(point.points)):  # as torch runs it
+    found = _certified(prepared, options, point.points)
+    loss_exact, loss_problem = exact_or_undefined(
+        prepared.loss_expr, point.points, options, found.loss
+    )
+    if not found.defined and (problem := typed.undefined_where(prepared.expr, list(point.points))):
         loss_exact, loss_problem = None, f"{problem}: try another point (--at) or seed (--seed)"
-    step = Gradients(prepared, options, point, got, traced, reason)
+    step = Gradients(prepared, options, point, got, traced, reason, found.grads)
     gradients = tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params)))
     forward = forward_hands(prepared, options, point.points, loss_exact)
     hands = [g.expect for g in gradients] + list(forward)
@@ -120,7 +138,10 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         target=roles.target,
         params=roles.params,
         values=point.values,
-        z_exact=tuple(float(kinks.exact_or_nan(prepared.z_expr, p)) for p in point.points),
+        z_exact=tuple(
+            float(kinks.exact_or_nan(prepared.z_expr, p) if z is None else z.value)
+            for z, p in zip(found.z, point.points, strict=True)
+        ),
         z_autograd=got.z,
         loss_exact=math.nan if loss_exact is None else float(loss_exact.value),
         loss_autograd=got.loss,
@@ -129,6 +150,29 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         status=str(status),
         ok=verdict.success(status, options.strict),
         strict=options.strict,
+    )
+
+
+@dataclass(frozen=True)
+class Certified:
+    """What the compiled program certified at a run's points (None: the mpmath path says)."""
+
+    loss: Any
+    z: tuple[Any, ...]  # per point
+    grads: tuple[Any, ...]
+    defined: bool  # the model as typed has a value at every point
+
+
+def _certified(prepared: Prepared, options: Options, points: Any) -> Certified:
+    from gradcheck_cli.exact.certify import Job, certify
+
+    outputs = prepared.program.outputs
+    count, typed = len(prepared.grads), len(outputs) - 1
+    reduced = [Job(i, options.reduction, options.dtype) for i in (0, *range(2, 2 + count))]
+    per_point = [Job(1, points=(k,)) for k in range(len(points))]
+    found = certify(prepared.program, points, [*reduced, *per_point, Job(typed, dtype=None)])
+    return Certified(
+        found[0], tuple(found[1 + count : -1]), tuple(found[1 : 1 + count]), bool(found[-1])
     )
 
 

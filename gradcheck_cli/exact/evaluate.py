@@ -104,7 +104,7 @@ class _Evaluator:
         if isinstance(node, sympy.Piecewise):
             return self.piecewise(node)
         if isinstance(node, sympy.Derivative):
-            return self.run(_derivative(node))
+            return self.run(unevaluated_derivative(node))
         if node.is_number and not node.is_extended_real:  # zoo (1/0), nan, I
             raise DomainError(f"'{node}' is not a real number")
         spec = spec_of(node.func)
@@ -147,7 +147,7 @@ class _Evaluator:
         return decide(ops[type(cond)](left, right))
 
 
-def _derivative(node: sympy.Derivative) -> sympy.Expr:
+def unevaluated_derivative(node: sympy.Derivative) -> sympy.Expr:
     """An unevaluated derivative SymPy left (sign(Abs(w)/w)'): 0 for a piecewise constant
     function (torch's sign' = 0, its convention at the jump too), else what ``doit`` gives."""
     spec = spec_of(node.expr.func)
@@ -226,7 +226,7 @@ def exact_reduced(
             side = 1 if lo > beyond else -1
             marker = min(abs(lo if side > 0 else hi), mpmath.ldexp(1, OVERFLOW_BITS))
             return Exact(side * marker, True, prec, overflow=True)
-        if mpmath.isfinite(lo) and mpmath.isfinite(hi) and _narrow(lo, hi, dtype):
+        if mpmath.isfinite(lo) and mpmath.isfinite(hi) and narrow(lo, hi, dtype):
             with mpmath.workprec(prec):
                 return Exact((lo + hi) / 2, True, prec)
         prec *= 2
@@ -236,7 +236,7 @@ def exact_reduced(
     )
 
 
-def _narrow(lo: mpmath.mpf, hi: mpmath.mpf, dtype: str) -> bool:
+def narrow(lo: mpmath.mpf, hi: mpmath.mpf, dtype: str) -> bool:
     width = hi - lo
     narrow = width <= max(abs(lo), abs(hi)) * mpmath.ldexp(1, -WIDTH_BITS)
     narrow = narrow or width <= mpmath.ldexp(1, -ABSOLUTE_BITS)

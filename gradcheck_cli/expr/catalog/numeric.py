@@ -48,6 +48,12 @@ def is_interval(ctx: Any) -> bool:
     return type(ctx).__name__ == "MPIntervalContext"
 
 
+def is_ball(ctx: Any) -> bool:
+    """Whether ``ctx`` is ``exact/ball.py``'s context of Arb balls (its own functions are
+    rigorous enclosures, at any argument a ball reaches)."""
+    return getattr(ctx, "ball", False)
+
+
 def is_zero(x: Any) -> bool:
     """Whether x is 0 (an interval: [0, 0]; one that contains 0 and more cannot tell).
 
@@ -62,6 +68,8 @@ def is_zero(x: Any) -> bool:
 
 def integer(ctx: Any, x: Any) -> int | None:
     """x as an int if it is exactly an integer (an interval: a point), else None."""
+    if is_ball(ctx):
+        return x.integer()
     if is_interval(ctx):
         if x.a != x.b:
             return None
@@ -79,6 +87,8 @@ def _beyond(ctx: Any, x: Any) -> int:
     """+1 (-1) if x is at or above 2^BIG_BITS (at or below -2^BIG_BITS), 0 if within."""
     import mpmath
 
+    if is_ball(ctx):  # a ball reaching the caps is left to mpmath: any sign will do
+        return 1 if x.beyond(BIG_BITS) else 0
     big = mpmath.ldexp(1, BIG_BITS)
     if is_interval(ctx):
         return 1 if _mp(x.b) >= big else -1 if _mp(x.a) <= -big else 0
@@ -100,6 +110,10 @@ def monotone(
     limit ``MagnitudeError``). Without ``limits`` f is cheap at any magnitude (atan, log1p)."""
     import mpmath
 
+    if is_ball(ctx):
+        if limits is not None and _beyond(ctx, x):
+            raise NoInterval  # near its limits: left to mpmath.iv (see ``exact/ball.py``)
+        return f(ctx, x)
     if not is_interval(ctx):
         side = _beyond(ctx, x) if limits is not None else 0
         if side == 0:
@@ -260,6 +274,8 @@ def power(ctx: Any, b: Any, e: Any, k: int | None = None, half: bool = False) ->
 def extreme(ctx: Any, xs: tuple[Any, ...], largest: bool) -> Any:
     """max (or min) of xs; for intervals the hull of the ends, valid where they overlap."""
     pick = max if largest else min
+    if is_ball(ctx):
+        return ctx.extreme(xs, largest)
     if not is_interval(ctx):
         return pick(xs)
     return ctx.mpf([pick(_mp(x.a) for x in xs), pick(_mp(x.b) for x in xs)])
