@@ -279,7 +279,7 @@ def check(
     finally:
         progress.close()
     with writing():
-        print_result(result, fmt.value, verbose)
+        print_result(result, fmt.value, verbose, brief=options.brief)
     return ExitCode.OK if result.ok else ExitCode.FAILED
 
 

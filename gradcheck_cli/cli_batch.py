@@ -180,4 +180,4 @@ def _print_report(batch: Any, fmt: str, held: list[str]) -> None:
             if outcome.result is not None and not outcome.ok:
                 print()
                 print(f"== {outcome.case} ({outcome.source}:{outcome.line}) ==")
-                report.print_result(outcome.result, "table")
+                report.print_result(outcome.result, "table", brief=bool(outcome.spec.brief))

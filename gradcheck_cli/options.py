@@ -119,6 +119,7 @@ OPTIONS: dict[str, Option] = {
             high=MAX_TIMEOUT,
             metavar="SECONDS",
         ),
+        Option("brief", "bool", False, "Only the verdicts: the summary and a line per gradient."),
         Option("delta", "number", None, "huber: delta (default 1).", above=0, loss=True),
         Option("beta", "number", None, "smooth_l1: beta (default 1).", low=0, loss=True),
         Option("eps", "number", None, "poisson_nll / gaussian_nll: eps.", above=0, loss=True),

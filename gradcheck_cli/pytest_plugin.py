@@ -3,7 +3,7 @@
 Registered under ``[project.entry-points.pytest11]``, so it loads in every pytest run of every
 project that installs gradcheck: importing it, and looking at paths that are not case files,
 imports nothing heavy. The case-file reader (standard library) is imported when a case file is
-collected; torch, SymPy and rich only when a case runs or a failure is drawn.
+collected; torch and SymPy only when a case runs.
 """
 
 from __future__ import annotations
@@ -70,9 +70,10 @@ class GradcheckItem(pytest.Item):
             return f"{where}\nError: {outcome.error}" + (
                 f"\n{outcome.detail}" * bool(outcome.detail)
             )
-        from gradcheck_cli.report import console as report
+        from gradcheck_cli.report.text import text
 
-        return f"{where}\n{report.plain_text(report.render(outcome.result))}"
+        # the width the report needs, not pytest's: a failure's numbers are never cut
+        return f"{where}\n{text(outcome.result, brief=bool(self.spec.brief))}"
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.spec.line - 1, f"gradcheck case {self.spec.name}"

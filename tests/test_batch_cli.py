@@ -207,6 +207,41 @@ def test_junit_report(known, tmp_path):
     assert all(len(t) == 0 for t in testcases[:4])  # passed: no child elements
 
 
+def test_failures_in_junit_and_the_table_have_every_number_whole(known_batch, tmp_path):
+    from typer.testing import CliRunner
+
+    from gradcheck_cli.cli import app
+    from gradcheck_cli.report.text import number, text
+
+    path, batch, _ = known_batch
+    result = batch.outcomes[4].result  # overflow: fails
+    report = tmp_path / "junit.xml"
+    run("--file", path, "--junit", report)
+    failure = ET.parse(report).getroot().find("testsuite").findall("testcase")[4][0]
+    assert failure.text == text(result)  # the width the report needs: the full tables
+    g = result.gradients[0]
+    assert {number(g.exact), number(g.autograd)} <= set(failure.text.split())
+    narrow = CliRunner().invoke(app, ["--file", str(path)], env={"COLUMNS": "40"})
+    details = narrow.stdout.split("== overflow")[1].split("\n", 1)[1]
+    assert details.startswith(text(result, 40))  # the terminal's width, numbers whole
+
+
+def test_brief_in_a_case_file(tmp_path):
+    path = tmp_path / "brief.toml"
+    path.write_text(
+        '[[case]]\nname = "overflow"\nmodel = "log(exp(w))"\nloss = "none"\n'
+        "at = { w = 100 }\nbrief = true\n"
+    )
+    report = tmp_path / "junit.xml"
+    out = run("--file", path, "--junit", report)
+    assert out.exit_code == 1
+    drawn = out.stdout.split("== overflow")[1].splitlines()[1:]
+    assert drawn[0] == "FAIL: 1 of 1 gradients disagree (w)"
+    assert len(drawn) == 2 and drawn[1].split()[:2] == ["w", "fail"]
+    failure = ET.parse(report).getroot().find("testsuite").find("testcase")[0]
+    assert failure.text.splitlines() == drawn
+
+
 def test_workers_2_gives_byte_identical_json(known):
     """The one test that starts a worker pool (see also test_cases.py)."""
     models = known.parent / "models.txt"

@@ -31,3 +31,16 @@ def test_readme_lists_every_function_and_loss():
     assert markdown_table().rstrip("\n") in README
     for name in LOSSES:
         assert f"| `{name}` |" in README, name
+
+
+def output_blocks():
+    """The README's blocks of output: ``` blocks without a language that follow a colon."""
+    return re.findall(r":\n\n```\n(.+?\n)```", README, re.S)
+
+
+def test_readme_output_is_the_real_output(tutorial):
+    from gradcheck_cli.report.text import text
+
+    start, brief = (b for b in output_blocks() if b.startswith("PASS: all 2 gradients"))
+    assert text(tutorial, 80).startswith(start)  # "In an 80-column terminal it begins:"
+    assert text(tutorial, 80, brief=True) == brief

@@ -1,6 +1,6 @@
 """Batch results -> plain text lines, JSON, Markdown and JUnit cases. No rich here.
 
-The full comparison table of a case comes from ``report`` (rich), imported only when needed.
+The report of a failed case in JUnit is ``report.text`` at the width it needs: never cut.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from gradcheck_cli.batch.runner import BatchResult, CaseOutcome
 from gradcheck_cli.report.junit import JUnitCase
+from gradcheck_cli.report.text import text as report_text
 
 _MD_ICON = {"pass": ":white_check_mark:", "fail": ":x:", "error": ":warning:"}
 
@@ -97,12 +98,8 @@ def junit_cases(batch: BatchResult) -> list[JUnitCase]:
         elif o.ok:
             outcome, message, text = "passed", "", ""
         else:
-            from gradcheck_cli.report import (
-                console as report,  # rich: only when there is a table to draw
-            )
-
             outcome, message = "failed", _detail(o)
-            text = report.plain_text(report.render(o.result))
+            text = report_text(o.result, brief=bool(o.spec.brief))  # whole: no width
         cases.append(
             JUnitCase(
                 classname=o.source,
