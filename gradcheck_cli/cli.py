@@ -47,6 +47,7 @@ class Format(StrEnum):
     json = "json"
     jsonl = "jsonl"
     markdown = "markdown"
+    latex = "latex"
 
 
 def _version(value: bool) -> None:
@@ -62,9 +63,24 @@ def _run_options(
     fmt: Annotated[
         Format,
         typer.Option(
-            "--format", help="Output: table, json, jsonl (one line per case) or markdown."
+            "--format",
+            help="Output: table, json, jsonl (one line per case), markdown (one check: the "
+            "full report) or latex (the derivation).",
         ),
     ] = Format.table,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="The chain rule node by node, exact and autograd's (one check)."
+        ),
+    ] = False,
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            help="Write the computation graph to FILE (.svg, .dot; .png if a converter"
+            " is installed)."
+        ),
+    ] = None,
     files: Annotated[
         list[str] | None,
         typer.Option(
@@ -215,11 +231,16 @@ def check(
     max_checks: int = MAX_CHECKS,
     debug: bool = False,
     version: bool = False,
+    explain: bool = False,
+    graph: str | None = None,
 ) -> ExitCode:
     """Run a single check or a batch and print its report; raise GradcheckError."""
     if (model is None) == (not files):
         raise UsageError("give either a MODEL or --file (not both)")
-    if files or values.get("seeds") or junit or fmt in (Format.jsonl, Format.markdown):
+    teach = explain or graph is not None or fmt in (Format.latex, Format.markdown)
+    if files or values.get("seeds") or junit or fmt == Format.jsonl:
+        if explain or graph is not None or fmt == Format.latex:
+            raise UsageError("--explain, --graph and --format latex show one check (one MODEL)")
         from gradcheck_cli import cli_batch
 
         return cli_batch.run(
@@ -243,7 +264,12 @@ def check(
     progress = Progress(None, enabled=shown, label=f"checking {model[:40]}")
     try:
         with time_limit(options.timeout):
-            result = check_options(model, options)
+            if teach:
+                from gradcheck_cli.explain.chain import check_explained
+
+                result, explanation = check_explained(model, options)
+            else:
+                result = check_options(model, options)
     except TimeLimit as exc:
         raise CheckTimedOut(f"timed out after {exc.seconds:g} s (--timeout)") from None
     except (GradcheckError, KeyboardInterrupt):
@@ -253,7 +279,12 @@ def check(
     finally:
         progress.close()
     with writing():
-        print_result(result, fmt.value, verbose)
+        if teach:
+            from gradcheck_cli.report import teach as teaching
+
+            teaching.write(result, explanation, fmt.value, verbose, explain, graph)
+        else:
+            print_result(result, fmt.value, verbose)
     return ExitCode.OK if result.ok else ExitCode.FAILED
 
 

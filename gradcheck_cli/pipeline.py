@@ -37,6 +37,7 @@ class Prepared:
     loss: Any = None  # the bound LossSpec
     constants: Any = ()  # per gradient: (symbolic.Constant, d gradient / d constant) pairs
     autograd: Any = None  # torch_side.Autograd: the traced graph, cached across seeds
+    lowerings: Any = None  # the user's implementations of functions (None: torch's own)
 
 
 def prepare(
@@ -62,7 +63,17 @@ def prepare(
     constants = _constant_sensitivities(expr, spec, y, roles.params) if _inexact(expr) else ()
     autograd = torch_side.Autograd(forward, len(roles.params), cache=not lowerings)
     return Prepared(
-        expr, options, roles, loss_expr, z_expr, grads, forward, spec, constants, autograd
+        expr,
+        options,
+        roles,
+        loss_expr,
+        z_expr,
+        grads,
+        forward,
+        spec,
+        constants,
+        autograd,
+        lowerings,
     )
 
 

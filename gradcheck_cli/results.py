@@ -17,6 +17,9 @@ def _number(value: float | None) -> float | str | None:
     return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
+json_number = _number  # for the result objects of other modules (explain.facts)
+
+
 @dataclass(frozen=True)
 class HandCheck:
     param: str

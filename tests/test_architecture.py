@@ -22,6 +22,7 @@ LAYERS = [
     ("rounding",),
     ("verdict",),
     ("gradients", "pipeline"),
+    ("explain",),
     ("batch",),
     ("report",),
     ("cli_batch", "cli", "pytest_plugin", "__main__"),
