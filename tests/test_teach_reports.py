@@ -174,3 +174,15 @@ def test_markdown_with_explain_adds_the_chain_rule():
 def test_markdown_of_a_sweep_stays_the_batch_summary():
     out = gradcheck("w*x+b", "--seeds", "1..2", "--format", "markdown")
     assert out.exit_code == 0 and "## gradcheck `" not in out.stdout
+
+
+def test_readme_worked_example_and_picture_are_current(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text()
+    out = gradcheck("w*x+b", "--loss", "mse", "--seed", "1", "--explain").stdout
+    block = out[out.index("Chain rule (exact values") :].rstrip("\n")
+    assert block in readme
+    gradcheck("w*x+b", "--seed", "1", "--graph", tmp_path / "g.svg")
+    assert (tmp_path / "g.svg").read_text() == (root / "docs/tutorial-graph.svg").read_text()
