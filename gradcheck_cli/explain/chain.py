@@ -32,7 +32,7 @@ from gradcheck_cli.exact import evaluate, symbolic
 from gradcheck_cli.explain.facts import Chain, Edge, Explanation, Node
 from gradcheck_cli.explain.observe import observe
 from gradcheck_cli.explain.tree import backward_order, build_tree, leaf_expr, shallow_expr
-from gradcheck_cli.losses import draw_targets
+from gradcheck_cli.losses import LOSSES, draw_targets
 from gradcheck_cli.pipeline import prepare, run
 
 STEP_ROUNDINGS = 16  # roundings one backward or forward step may take (a few kernels' worth)
@@ -96,7 +96,9 @@ def explain(prepared: Any, seed: int | None = None) -> Explanation:
     roles = prepared.roles
     targets = partial(draw_targets, prepared.loss, dtype=options.dtype)
     point = torch_side.sample(roles, options, targets)
-    loss_text = f"{options.loss}(z, {roles.target})" if roles.target else f"{options.loss}(z)"
+    loss_text = options.loss  # a loss expression as typed, a named one called on z (and y)
+    if options.loss in LOSSES:
+        loss_text += f"(z, {roles.target})" if roles.target else "(z)"
     nodes = build_tree(prepared.expr, roles, loss_text)
     seen = observe(
         nodes,
