@@ -26,12 +26,10 @@ from gradcheck_cli import __version__
 from gradcheck_cli.batch.casefile import MAX_CHECKS
 from gradcheck_cli.cli_usage import EPILOG, Command
 from gradcheck_cli.errors import (
-    CheckTimedOut,
     ExitCode,
     GradcheckError,
     InternalError,
     OutputError,
-    TimeLimit,
     UsageError,
 )
 from gradcheck_cli.options import OPTIONS, Option, from_command_line, make_options
@@ -49,6 +47,7 @@ class Format(StrEnum):
     json = "json"
     jsonl = "jsonl"
     markdown = "markdown"
+    latex = "latex"
 
 
 def _version(value: bool) -> None:
@@ -65,10 +64,24 @@ def _run_options(
         Format,
         typer.Option(
             "--format",
-            help="Output: table, json, jsonl (one line per case) or markdown.",
-            metavar="table|json|jsonl|markdown",
+            help="Output: table, json, jsonl (one line per case), markdown (one check: the "
+            "full report) or latex (the derivation).",
+            metavar="table|json|jsonl|markdown|latex",
         ),
     ] = Format.table,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="The chain rule node by node, exact and autograd's (one check)."
+        ),
+    ] = False,
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            help="Write the computation graph to FILE (.svg, .dot; .png if a converter"
+            " is installed)."
+        ),
+    ] = None,
     files: Annotated[
         list[str] | None,
         typer.Option(
@@ -239,13 +252,17 @@ def check(
     max_checks: int = MAX_CHECKS,
     debug: bool = False,
     version: bool = False,
+    explain: bool = False,
+    graph: str | None = None,
 ) -> ExitCode:
     """Run a single check or a batch and print its report; raise GradcheckError."""
     if model is None and not files:
         raise UsageError('no MODEL: give one, e.g. gradcheck "w*x+b", or a case file (--file)')
     if model is not None and files:
         raise UsageError("give a MODEL or --file, not both")
-    if files or values.get("seeds") or junit or fmt in (Format.jsonl, Format.markdown):
+    if files or values.get("seeds") or junit or fmt == Format.jsonl:
+        if explain or graph is not None or fmt == Format.latex:
+            raise UsageError("--explain, --graph and --format latex show one check (one MODEL)")
         from gradcheck_cli import cli_batch
 
         return cli_batch.run(
@@ -259,28 +276,17 @@ def check(
             max_checks=max_checks,
             notes=lambda note: _error(note, prefix="Note: "),
         )
-    options = make_options(values)
-    from gradcheck_cli.batch.guard import internal_error, time_limit
-    from gradcheck_cli.cli_batch import is_terminal, writing
-    from gradcheck_cli.pipeline import check_options
-    from gradcheck_cli.report.console import Progress, print_result
+    from gradcheck_cli import cli_single
 
-    shown = is_terminal(sys.stderr) and not quiet
-    progress = Progress(None, enabled=shown, label=f"checking {model[:40]}")
-    try:
-        with time_limit(options.timeout):
-            result = check_options(model, options)
-    except TimeLimit as exc:
-        raise CheckTimedOut(f"timed out after {exc.seconds:g} s (--timeout)") from None
-    except (GradcheckError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        raise internal_error(exc) from exc
-    finally:
-        progress.close()
-    with writing():
-        print_result(result, fmt.value, verbose, brief=options.brief)
-    return ExitCode.OK if result.ok else ExitCode.FAILED
+    return cli_single.run(
+        model,
+        make_options(values),
+        fmt=fmt.value,
+        verbose=verbose,
+        quiet=quiet,
+        explain=explain,
+        graph=graph,
+    )
 
 
 def main() -> None:

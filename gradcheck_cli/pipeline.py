@@ -39,6 +39,7 @@ class Prepared:
     autograd: Any = None  # torch_side.Autograd: the traced graph, cached across seeds
     program: Any = None  # exact.program.Program: loss, model, gradients, the tree as typed
     formulas: tuple[str, ...] = ()  # each gradient as printed
+    lowerings: Any = None  # the user's implementations of functions (None: torch's own)
 
 
 def prepare(
@@ -78,6 +79,7 @@ def prepare(
         autograd,
         compiled,
         formulas,
+        lowerings,
     )
 
 

@@ -37,6 +37,9 @@ def versions() -> dict[str, str | None]:
     return found
 
 
+json_number = _number  # for the result objects of other modules (explain.facts)
+
+
 @dataclass(frozen=True)
 class HandCheck:
     param: str  # what the value is of: a parameter (its gradient), loss, z or z[i]

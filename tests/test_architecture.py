@@ -22,9 +22,10 @@ LAYERS = [
     ("rounding",),
     ("verdict",),
     ("gradients", "pipeline"),
+    ("explain",),
     ("batch",),
     ("report",),
-    ("cli_batch", "cli_usage", "cli", "pytest_plugin", "__main__"),
+    ("cli_batch", "cli_single", "cli_usage", "cli", "pytest_plugin", "__main__"),
 ]
 
 

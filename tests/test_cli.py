@@ -130,7 +130,7 @@ def test_undefined_point_exits_1():
         (["w*x", "--dtype", "flaot32"], "(did you mean 'float32'?)"),
         # typer's own usage errors, in the same one-line style
         (["w*x", "--format", "yaml"], "unknown format 'yaml' (supported: table, json, jsonl, "),
-        (["w*x", "--format=jsn"], "markdown) (did you mean 'json'?)"),
+        (["w*x", "--format=jsn"], "markdown, latex) (did you mean 'json'?)"),
         (["w*x", "--stirct"], "unknown option '--stirct' (did you mean '--strict'?)"),
         (["w*x", "--frobnicate"], "unknown option '--frobnicate' (see gradcheck --help)"),
         (["w*x", "--strict", "true"], "--strict is a flag and takes no value: write --strict or "),
@@ -196,7 +196,7 @@ def test_shell_completion_completes_options_and_choices():
     assert out.returncode == 0 and out.stdout.split() == ["--strict"]
     env = {**env, "COMP_WORDS": "gradcheck w --format ", "COMP_CWORD": "3"}
     out = subprocess.run([str(GRADCHECK)], env=env, capture_output=True, text=True, timeout=60)
-    assert out.stdout.split() == ["table", "json", "jsonl", "markdown"]
+    assert out.stdout.split() == ["table", "json", "jsonl", "markdown", "latex"]
     script = gradcheck("--show-completion", "bash")
     assert script.exit_code == 0 and "_GRADCHECK_COMPLETE=complete_bash" in script.stdout
 

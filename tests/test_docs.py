@@ -44,3 +44,22 @@ def test_readme_output_is_the_real_output(tutorial):
     start, brief = (b for b in output_blocks() if b.startswith("PASS: all 2 gradients"))
     assert text(tutorial, 80).startswith(start)  # "In an 80-column terminal it begins:"
     assert text(tutorial, 80, brief=True) == brief
+
+
+def test_no_merge_conflict_markers_in_tracked_text():
+    import subprocess
+
+    root = Path(__file__).parent.parent
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.md", "*.py", "*.toml", "*.txt"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    for name in tracked:
+        path = root / name
+        if path.is_file():
+            lines = path.read_text(errors="replace").splitlines()
+            marked = [i for i, t in enumerate(lines, 1) if t.startswith(("<<<<<<< ", ">>>>>>> "))]
+            assert not marked, f"{name}: merge conflict markers at lines {marked}"
