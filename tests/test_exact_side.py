@@ -158,3 +158,33 @@ def test_overflow_is_a_marker_beyond_every_dtype():
     assert tiny.certified and tiny.value >= 0 and float(tiny.value) == 0.0
     with pytest.raises(MagnitudeError, match="beyond 2"):
         evaluate.exact(sympy.exp(sympy.exp(sympy.exp(w))), {"w": 30.0})
+
+
+def test_a_reversed_interval_is_no_enclosure_not_a_crash():
+    # mpmath.iv.gamma returned [12.66260586602881492048191324090650229494, ...229484] (ends
+    # reversed) inside atan(gamma(atan(abs(x)))) (random run, seed 2026): atan of it failed
+    # mpmath's own assertion. A reversed or NaN enclosure is now "no interval": points instead.
+    from types import SimpleNamespace
+
+    from gradcheck_cli.errors import NoInterval
+    from gradcheck_cli.expr.catalog import numeric
+
+    reversed_ends = SimpleNamespace(a=mpmath.mpf(2), b=mpmath.mpf(1))
+    with pytest.raises(NoInterval):
+        numeric.atan(mpmath.iv, reversed_ends)
+    enclosure = numeric.atan(mpmath.iv, mpmath.iv.mpf([1, 2]))
+    with mpmath.workprec(200):
+        assert mpmath.atan(1) in enclosure and mpmath.atan(2) in enclosure
+
+
+@pytest.mark.parametrize(
+    "model, options",
+    [
+        ("acos(0.9*tanh(lgamma(c)))", dict(loss="none", seed=875, samples=2, reduction="sum")),
+        ("softplus((x + w) * gamma(w*x), 2, 3)", dict(loss="poisson_nll", seed=1318, samples=3)),
+        ("w*atan(gamma(atan(abs(x))))", dict(loss="huber", seed=521, samples=3)),
+    ],
+)
+def test_gamma_inside_monotone_functions_is_checked(model, options):
+    result = check(model, dtype="float64", **options)
+    assert result.status == "pass"

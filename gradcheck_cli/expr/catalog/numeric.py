@@ -143,6 +143,8 @@ def monotone(
         low, high = limits if increasing else limits[::-1]
         lo = lo if low is None else max(lo, mpmath.mpf(low))
         hi = hi if high is None else min(hi, mpmath.mpf(high))
+    if mpmath.isnan(lo) or mpmath.isnan(hi) or lo > hi:  # an end at a pole, or NaN in x
+        raise NoInterval("no enclosure from the ends of this interval")
     return ctx.mpf([lo, hi])
 
 
@@ -220,7 +222,10 @@ def gamma(ctx: Any, x: Any) -> Any:
     """Gamma(x) (signed); beyond 2^BIG_BITS only +inf's limit is known."""
     side = _beyond(ctx, x)
     if side == 0:
-        return ctx.gamma(x)
+        value = ctx.gamma(x)
+        if is_interval(ctx) and not value.a <= value.b:  # mpmath.iv.gamma can reverse them
+            raise NoInterval("mpmath.iv.gamma gave a reversed interval")
+        return value
     if side > 0 and is_interval(ctx) and decide(x > 0):
         return monotone(ctx, "gamma", lambda c, v: c.gamma(v), x, True, (None, None))
     raise MagnitudeError(f"gamma of a number beyond 2^{BIG_BITS} in magnitude")
