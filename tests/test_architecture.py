@@ -17,7 +17,7 @@ LAYERS = [
     ("errors", "dtypes", "values", "options", "roles", "results"),
     ("expr",),
     ("exact",),
-    ("torch_side",),
+    ("recording", "torch_side"),
     ("losses",),
     ("rounding",),
     ("verdict",),
