@@ -36,7 +36,7 @@ from gradcheck_cli.options import OPTIONS, Option, from_command_line, make_optio
 
 app = typer.Typer(
     add_completion=True,
-    rich_markup_mode=None,
+    rich_markup_mode=None,  # plain help: typer's rich help imports rich.markdown, pygments, ...
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -90,9 +90,9 @@ def _bce_torch(z: Any, y: Any, reduction: str) -> Any:
 
     from gradcheck_cli.errors import EvaluationError
 
-    # The check reads values: outside the traced graph (a Python-side read would stop make_fx),
-    # as the graph is reused for other points; there torch's kernel refuses a z outside [0, 1]
-    # and the run is traced afresh, which raises here.
+    # The check reads values: outside the recording, as the recording is replayed at other
+    # points; there torch's kernel refuses a z outside [0, 1] and the run is recorded afresh,
+    # which raises here.
     with _untraced():
         outside = bool(((z < 0) | (z > 1) | z.isnan()).any())
     if outside:
@@ -149,10 +149,10 @@ def _gaussian_nll_torch(
 
 
 def _untraced() -> Any:
-    """A context in which tensor operations are not recorded by ``make_fx``."""
-    from torch.fx.experimental.proxy_tensor import disable_proxy_modes_tracing
+    """A context in which tensor operations are not recorded (``recording.record``)."""
+    from gradcheck_cli.recording import unrecorded
 
-    return disable_proxy_modes_tracing()
+    return unrecorded()
 
 
 def _none_torch(z: Any, y: Any, reduction: str) -> Any:

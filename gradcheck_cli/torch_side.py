@@ -29,6 +29,7 @@ from gradcheck_cli.errors import RoleError
 from gradcheck_cli.expr.catalog import CONSTANTS, FUNCTIONS
 from gradcheck_cli.expr.numbers import constant_value, python_value
 from gradcheck_cli.expr.parse import Expr
+from gradcheck_cli.recording import Recorded, record, replay
 from gradcheck_cli.roles import Roles
 from gradcheck_cli.values import generator_seeds
 
@@ -206,78 +207,38 @@ def run(forward: Callable[..., Any], tensors: list[Any], n_params: int) -> Autog
     )
 
 
-@dataclass(frozen=True)
-class Traced:
-    """The aten graph of ``fn``'s outputs followed by the gradients of its last output.
-
-    Running it (``run_traced``) is running autograd: the same kernels in the same order, so
-    its values are autograd's, and the graph that the rounding analysis bounds is the one run.
-    """
-
-    graph: Any  # torch.fx.GraphModule
-    n_values: int  # outputs of fn; the len(wrt) gradients follow
-    wrt: tuple[int, ...]
-
-
-def trace(fn: Callable[..., Any], inputs: list[Any], wrt: list[int]) -> Traced:
-    """Trace ``fn`` (returning a tensor or a tuple whose last item is differentiated) and its
-    backward with ``make_fx`` into one aten graph. Raises RuntimeError if torch cannot."""
-    import torch
-    from torch.fx.experimental.proxy_tensor import make_fx
-
-    def values_and_grads(*xs: Any) -> tuple[Any, ...]:
-        out = fn(*xs)
-        values = out if isinstance(out, tuple) else (out,)
-        if not values[-1].requires_grad:  # nothing depends on the parameters
-            return (*values, *(None for _ in wrt))
-        grads = torch.autograd.grad(values[-1], [xs[i] for i in wrt], allow_unused=True)
-        return (*values, *grads)
-
-    args = [t.detach().clone().requires_grad_(i in wrt) for i, t in enumerate(inputs)]
-    graph = make_fx(values_and_grads, tracing_mode="real")(*args)
-    output = next(n for n in graph.graph.nodes if n.op == "output")
-    return Traced(graph, len(output.args[0]) - len(wrt), tuple(wrt))
-
-
-def run_traced(traced: Traced, inputs: list[Any]) -> tuple[Any, ...]:
-    """The graph's outputs at ``inputs``: fn's values, then the gradients (None if unused)."""
-    import torch
-
-    with torch.no_grad():
-        return tuple(traced.graph(*[t.detach() for t in inputs]))
-
-
 class Autograd:
-    """Autograd for one prepared problem: forward and backward traced once per input shapes and
-    dtypes, then that graph run at every point (a seed sweep re-traces nothing).
+    """Autograd for one prepared problem: forward and backward recorded once per input shapes
+    and dtypes (``recording.record``), then those ops replayed at every point (a seed sweep
+    records nothing again).
 
-    With user implementations (``cache=False``) the graph is traced at every point: their
-    Python code may branch on values, which a cached graph would not see.
+    With user implementations (``cache=False``) every point is recorded afresh: their Python
+    code may branch on values, which a replayed recording would not see.
     """
 
     def __init__(self, forward: Callable[..., Any], n_params: int, cache: bool = True) -> None:
         self.forward, self.n_params, self.cache = forward, n_params, cache
-        self._graphs: dict[Any, Traced] = {}
+        self._recordings: dict[Any, Recorded] = {}
 
-    def run(self, tensors: list[Any]) -> tuple[AutogradRun, Traced | None, str]:
-        """Autograd's values at ``tensors``, the graph that computed them (None where torch
-        cannot trace it: then the eager run's values and why)."""
+    def run(self, tensors: list[Any]) -> tuple[AutogradRun, Recorded | None, str]:
+        """Autograd's values at ``tensors``, the ops that computed them (None where torch
+        cannot record them: then the eager run's values and why)."""
         key = tuple((t.dtype, tuple(t.shape)) for t in tensors)
-        traced = self._graphs.get(key)
-        if traced is not None:
+        recorded = self._recordings.get(key)
+        if recorded is not None:
             try:
-                return self._read(run_traced(traced, tensors)), traced, ""
-            except RuntimeError:  # a kernel's own check (bce: z in [0, 1]): trace afresh
+                return self._read(replay(recorded, tensors)), recorded, ""
+            except RuntimeError:  # a kernel's own check (bce: z in [0, 1]): record afresh
                 pass
         wrt = list(range(len(tensors) - self.n_params, len(tensors)))
         try:
-            traced = trace(self.forward, tensors, wrt)
-        except (RuntimeError, NotImplementedError) as exc:  # torch cannot trace this code
+            recorded, outputs = record(self.forward, tensors, wrt)
+        except (RuntimeError, NotImplementedError) as exc:  # the recording failed: run plainly
             detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
             return run(self.forward, tensors, self.n_params), None, f"not traceable: {detail}"
         if self.cache:
-            self._graphs[key] = traced
-        return self._read(run_traced(traced, tensors)), traced, ""
+            self._recordings[key] = recorded
+        return self._read(outputs), recorded, ""
 
     def _read(self, outputs: tuple[Any, ...]) -> AutogradRun:
         z, loss, grads = outputs[0], outputs[1], outputs[2:]

@@ -8,7 +8,7 @@ from functools import partial
 import pytest
 import torch
 
-from gradcheck_cli import torch_side
+from gradcheck_cli import recording, torch_side
 from gradcheck_cli.expr.catalog import FUNCTIONS
 from gradcheck_cli.losses import draw_targets
 from gradcheck_cli.options import Options
@@ -82,7 +82,8 @@ def _tape_matches_exact(prepared, result, options):
     point = torch_side.sample(roles, Options(**options), targets)
     tensors = list(point.tensors)
     wrt = list(range(len(tensors) - len(roles.params), len(tensors)))
-    bound = trace.bound(torch_side.trace(prepared.forward, tensors, wrt), tensors, tensors[0].dtype)
+    recorded, _ = recording.record(prepared.forward, tensors, wrt)
+    bound = trace.bound(recorded, tensors, tensors[0].dtype)
     for g, exact in zip(result.gradients, bound.exact, strict=True):
         if g.bound_method == "aten" and math.isfinite(g.exact):
             tape = float(sum(exact))

@@ -9,7 +9,7 @@ import sympy
 import torch
 from test_functions import CASES
 
-from gradcheck_cli import torch_side
+from gradcheck_cli import recording, torch_side
 from gradcheck_cli.exact import evaluate, functions, kinks, symbolic
 from gradcheck_cli.expr.catalog import FUNCTIONS, INTERNAL
 from gradcheck_cli.expr.parse import parse
@@ -125,8 +125,8 @@ def test_listed_aten_ops_are_the_ops_autograd_emits(name):
         return forward({"w": w, "__dtype__": torch.float64}).sum()
 
     w = torch.tensor([points[0]], dtype=torch.float64, requires_grad=True)
-    graph = torch_side.trace(fn, [w], [0]).graph.graph
-    emitted = {str(n.target) for n in graph.nodes if n.op == "call_function"} - SCAFFOLD
+    recorded, _ = recording.record(fn, [w], [0])
+    emitted = {str(n.target) for n in recorded.nodes if n.op == "call_function"} - SCAFFOLD
     spec = FUNCTIONS[name]
     assert emitted == {f"aten.{op}" for op in (*spec.aten, *spec.fallback)} - SCAFFOLD
 

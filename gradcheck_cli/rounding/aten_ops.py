@@ -44,7 +44,7 @@ def _masked_fill(tp, node, x, mask, value):
 
 
 def _numel(node) -> int:
-    return int(node.meta["val"].numel())
+    return node.meta.numel()
 
 
 def _sign(tp, x):

@@ -1,8 +1,9 @@
 """First-order rounding-error bound (E1) for the aten graph that autograd actually runs.
 
-``rounding_bound`` traces ``torch.autograd.grad(fn(*xs), params)`` with ``make_fx`` into aten
-ops, evaluates every node exactly (mpmath, 200 bits, private context), expands each aten op
-into the primitive floating-point steps its CPU kernel performs, and sweeps exact adjoints
+``rounding_bound`` records ``torch.autograd.grad(fn(*xs), params)`` as aten ops
+(``gradcheck_cli.recording``), evaluates every node exactly (mpmath, 200 bits, private
+context), expands each aten op into the primitive floating-point steps its CPU kernel
+performs, and sweeps exact adjoints
 ``a_i = d g / d v_i`` backwards.  For every gradient component g the bound is
 
     E1 = sum_i sum_elements |a_i| * err_i,   err_i = c_i * (u * |v_i| + eta)
@@ -63,6 +64,7 @@ from typing import Any
 
 import torch
 
+from gradcheck_cli.recording import Meta, Recorded, Slot, record
 from gradcheck_cli.rounding.aten_ops import HANDLERS
 from gradcheck_cli.rounding.tape import (
     UNIT,
@@ -74,7 +76,6 @@ from gradcheck_cli.rounding.tape import (
     partials,
     pick,
 )
-from gradcheck_cli.torch_side import Traced, trace
 
 __all__ = [
     "BoundResult",
@@ -104,7 +105,7 @@ class BoundResult:
     exact: tuple[tuple[Any, ...], ...] = field(repr=False, compare=False)
 
 
-def bound(traced: Traced, inputs: list[torch.Tensor], dtype: torch.dtype) -> BoundResult:
+def bound(traced: Recorded, inputs: list[torch.Tensor], dtype: torch.dtype) -> BoundResult:
     """First-order bound E1 on |autograd gradient - exact gradient| for each ``wrt`` input.
 
     ``inputs`` are 0-D/1-D tensors of ``dtype`` (float32/float64) whose binary values are
@@ -115,7 +116,7 @@ def bound(traced: Traced, inputs: list[torch.Tensor], dtype: torch.dtype) -> Bou
         raise UnsupportedOp(f"dtype {dtype}")
     inputs = [t.detach().to(dtype) for t in inputs]
     tape = Tape(dtype)
-    outs = _evaluate(traced.graph, inputs, tape)
+    outs = _evaluate(traced, inputs, tape)
     for o in outs:  # NaN may sit in a lane a kernel masks off, never in what the graph returns
         if o is not None and any(M.isnan(v) for v in tape.prims[o].val):
             p = next(p for p in tape.prims if any(M.isnan(v) for v in p.val))  # its origin
@@ -135,54 +136,61 @@ def bound(traced: Traced, inputs: list[torch.Tensor], dtype: torch.dtype) -> Bou
 
 
 def rounding_bound(fn, inputs: list[torch.Tensor], wrt: list[int], dtype) -> BoundResult:
-    """``bound(trace(fn, inputs, wrt), inputs, dtype)``: trace and bound in one call."""
+    """``bound(record(fn, inputs, wrt)[0], inputs, dtype)``: record and bound in one call."""
     inputs = [t.detach().to(dtype) for t in inputs]
-    return bound(trace(fn, inputs, wrt), inputs, dtype)
+    return bound(record(fn, inputs, wrt)[0], inputs, dtype)
 
 
 # ---------------------------------------------------------------- evaluation
-def _check_meta(node, dtype: torch.dtype) -> None:
-    val = node.meta.get("val")
-    if isinstance(val, torch.Tensor):
-        if val.dim() > 1:
-            raise UnsupportedOp(f"{node.target} (ndim {val.dim()})")
-        if val.dtype.is_floating_point and val.dtype != dtype:
-            raise UnsupportedOp(f"{node.target} ({val.dtype})")
+def _check_meta(meta: Meta | None, dtype: torch.dtype, target: Any) -> None:
+    if meta is not None:
+        if meta.dim() > 1:
+            raise UnsupportedOp(f"{target} (ndim {meta.dim()})")
+        if meta.dtype.is_floating_point and meta.dtype != dtype:
+            raise UnsupportedOp(f"{target} ({meta.dtype})")
 
 
-def _evaluate(gm, inputs: list[torch.Tensor], tape: Tape) -> list[int | None]:
-    env: dict[str, Any] = {}
+def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> list[int | None]:
+    env: list[Any] = []
     feed = iter(inputs)
-    for node in gm.graph.nodes:
+    for node in recorded.nodes:
         tape.owner = (node.name, str(node.target))
         if node.op == "placeholder":
             t = next(feed)
-            env[node.name] = Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()]))
+            env.append(Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()])))
         elif node.op == "call_function":
             handler = HANDLERS.get(str(node.target))
             if handler is None:
                 raise UnsupportedOp(str(node.target))
-            _check_meta(node, tape.dtype)
-            args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: env[n.name])
+            _check_meta(node.meta, tape.dtype, node.target)
+            args = [_lookup(a, env) for a in node.args]
+            kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()}
             kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
             out = handler(tape, node, *args, **kwargs)
-            env[node.name] = tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out)
+            env.append(tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out))
             if _in_place(node):  # later readers of the mutated tensor see the new value
-                env[node.args[0].name] = env[node.name]
-        elif node.op == "get_attr":  # a constant tensor (a number given to a function):
-            t = getattr(gm, node.target)  # its rounding is the caller's constant term
-            env[node.name] = Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()]))
+                env[node.args[0].index] = env[-1]
+        elif node.op == "constant":  # a constant tensor (a number given to a function):
+            t = node.value  # its rounding is the caller's constant term
+            env.append(Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()])))
         elif node.op == "output":
-            outs = node.args[0]
-            return [None if o is None else env[o.name].id for o in outs]
+            return [None if o is None else env[o.index].id for o in node.args[0]]
         else:
             raise UnsupportedOp(node.op)
-    raise UnsupportedOp("graph without output")
+    raise UnsupportedOp("recording without output")
+
+
+def _lookup(arg: Any, env: list[Any]) -> Any:
+    if isinstance(arg, Slot):
+        return env[arg.index]
+    if isinstance(arg, list | tuple):
+        return type(arg)(_lookup(a, env) for a in arg)
+    return arg
 
 
 def _in_place(node) -> bool:
     name = str(node.target).split(".")
-    return len(name) == 3 and name[1].endswith("_") and isinstance(node.args[0], torch.fx.Node)
+    return len(name) == 3 and name[1].endswith("_") and isinstance(node.args[0], Slot)
 
 
 _IGNORED_KWARGS = {"dtype", "layout", "device", "pin_memory", "memory_format", "non_blocking"}

@@ -1,0 +1,229 @@
+"""What torch runs, recorded: the aten ops of autograd's forward and backward, and replayed.
+
+A plain autograd forward and ``torch.autograd.grad`` run under a ``TorchDispatchMode`` that
+notes every aten op the dispatcher sees below autograd: the op, its arguments (a recorded
+tensor as a ``Slot``, anything else as given) and the shape and dtype of what it returned.
+These are the ops whose rounding ``rounding.trace`` bounds, the ops ``make_fx`` would put in
+a graph, recorded without a compiler: nothing here imports ``torch._dynamo`` or inductor
+(the mode opts out of torch's wrapping of ``__torch_dispatch__`` in ``torch._dynamo.disable``).
+
+A recording is replayed at other inputs of the same shapes and dtypes (``replay``): the same
+kernels in the same order, so a seed sweep pays one recording and then plain kernel calls.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+_ACTIVE: list[Any] = []  # recorders running now (``unrecorded`` pauses them)
+
+
+class Slot(NamedTuple):
+    """A recorded value: the index of the node that made it."""
+
+    index: int
+
+
+class Meta(NamedTuple):
+    """Shape and dtype of a recorded tensor."""
+
+    shape: tuple[int, ...]
+    dtype: Any
+
+    def numel(self) -> int:
+        count = 1
+        for size in self.shape:
+            count *= size
+        return count
+
+    def dim(self) -> int:
+        return len(self.shape)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One recorded step: ``placeholder`` (an input), ``constant`` (a tensor made outside the
+    recording, its value in ``value``), ``call_function`` (``target`` applied to ``args``),
+    ``output`` (``args[0]``: the slots returned, None where a gradient is missing)."""
+
+    name: str
+    op: str
+    target: Any = None
+    args: tuple[Any, ...] = ()
+    kwargs: Any = None
+    meta: Meta | None = None
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The ops of ``fn``'s outputs followed by the gradients of its last output.
+
+    Replaying it (``replay``) is running autograd: the same kernels in the same order, so its
+    values are autograd's, and the ops the rounding analysis bounds are the ones run.
+    """
+
+    nodes: tuple[Node, ...]
+    n_values: int  # outputs of fn; the len(wrt) gradients follow
+    wrt: tuple[int, ...]
+
+
+def record(fn: Callable[..., Any], inputs: list[Any], wrt: list[int]) -> tuple[Recorded, tuple]:
+    """Run ``fn`` (returning a tensor or a tuple whose last item is differentiated) and the
+    gradients of its last output in ``wrt`` under autograd, recording every aten op. Returns
+    the recording and the run's outputs: fn's values, then the gradients (None if unused)."""
+    import torch
+
+    args = [t.detach().clone().requires_grad_(i in wrt) for i, t in enumerate(inputs)]
+    recorder = _recorder_class()(args)
+    with recorder:
+        out = fn(*args)
+        values = out if isinstance(out, tuple) else (out,)
+        if values[-1].requires_grad:
+            grads = torch.autograd.grad(values[-1], [args[i] for i in wrt], allow_unused=True)
+        else:  # nothing depends on the parameters
+            grads = (None,) * len(wrt)
+    returned = (*values, *grads)
+    output = Node("output", "output", args=(tuple(recorder.find(v) for v in returned),))
+    recorded = Recorded((*recorder.nodes, output), len(values), tuple(wrt))
+    return recorded, tuple(None if v is None else v.detach() for v in returned)
+
+
+def replay(recorded: Recorded, inputs: list[Any]) -> tuple[Any, ...]:
+    """The recorded ops run at ``inputs``: fn's values, then the gradients (None if unused)."""
+    import torch
+
+    env: list[Any] = []
+    feed = iter(inputs)
+    with torch.no_grad():
+        for node in recorded.nodes:
+            if node.op == "call_function":
+                args = [_resolve(a, env) for a in node.args]
+                kwargs = {k: _resolve(v, env) for k, v in node.kwargs.items()}
+                env.append(node.target(*args, **kwargs))
+            elif node.op == "placeholder":
+                env.append(next(feed).detach())
+            elif node.op == "constant":
+                env.append(node.value.clone())  # a copy: an in-place op must not change it
+            else:
+                return tuple(None if s is None else env[s.index] for s in node.args[0])
+    raise ValueError("recording without output")
+
+
+@contextmanager
+def unrecorded() -> Iterator[None]:
+    """Tensor operations in this context are run but not recorded (a value read on the side,
+    such as a check of the loss's input)."""
+    paused = [r for r in _ACTIVE if not r.paused]
+    for r in paused:
+        r.paused = True
+    try:
+        yield
+    finally:
+        for r in paused:
+            r.paused = False
+
+
+def _resolve(arg: Any, env: list[Any]) -> Any:
+    if isinstance(arg, Slot):
+        return env[arg.index]
+    if isinstance(arg, list | tuple) and any(isinstance(a, Slot) for a in arg):
+        return type(arg)(_resolve(a, env) for a in arg)
+    return arg
+
+
+_CLASS: list[type] = []
+
+
+def _recorder_class() -> type:
+    """The recording mode, defined on first use (its base class needs torch)."""
+    if not _CLASS:
+        _CLASS.append(_define_recorder())
+    return _CLASS[0]
+
+
+def _define_recorder() -> type:
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    aliases = (torch.ops.aten.detach.default, torch.ops.aten.lift_fresh.default)
+
+    class Recorder(TorchDispatchMode):
+        """Notes every op; a tensor is known by identity (all are kept alive while recording,
+        so no identity is reused)."""
+
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:  # no torch._dynamo.disable wrapper: no import
+            return False
+
+        def __init__(self, inputs: list[Any]) -> None:
+            super().__init__()
+            self.nodes: list[Node] = []
+            self.slots: dict[int, int] = {}
+            self.kept: list[Any] = []
+            self.paused = False
+            for t in inputs:
+                self.add(Node(f"arg{len(self.nodes)}", "placeholder", meta=_meta(t)), t)
+
+        def __enter__(self) -> Any:
+            _ACTIVE.append(self)
+            return super().__enter__()
+
+        def __exit__(self, *exc: Any) -> None:
+            _ACTIVE.remove(self)
+            super().__exit__(*exc)
+
+        def add(self, node: Node, tensor: Any = None) -> Slot:
+            self.nodes.append(node)
+            if tensor is not None:
+                self.slots[id(tensor)] = len(self.nodes) - 1
+                self.kept.append(tensor)
+            return Slot(len(self.nodes) - 1)
+
+        def find(self, value: Any) -> Slot | None:
+            return None if value is None else Slot(self.slots[id(value)])
+
+        def ref(self, x: Any) -> Any:
+            if isinstance(x, torch.Tensor):
+                index = self.slots.get(id(x))
+                if index is None:  # made outside the recording: its value is a constant
+                    value = x.detach().clone()
+                    return self.add(
+                        Node(f"c{len(self.nodes)}", "constant", None, (), None, _meta(x), value), x
+                    )
+                return Slot(index)
+            if isinstance(x, list | tuple):
+                return type(x)(self.ref(v) for v in x)
+            return x
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+            kwargs = kwargs or {}
+            if self.paused:
+                return func(*args, **kwargs)
+            refs = tuple(self.ref(a) for a in args)
+            krefs = {k: self.ref(v) for k, v in kwargs.items()}
+            out = func(*args, **kwargs)
+            if func in aliases:  # a tensor autograd saves, a constant made: the same value
+                self.slots[id(out)] = refs[0].index
+                self.kept.append(out)
+                return out
+            name = f"op{len(self.nodes)}"
+            if isinstance(out, torch.Tensor):
+                self.add(Node(name, "call_function", func, refs, krefs, _meta(out)), out)
+            else:
+                slot = self.add(Node(name, "call_function", func, refs, krefs))
+                for i, item in enumerate(out if isinstance(out, list | tuple) else ()):
+                    if isinstance(item, torch.Tensor):
+                        getitem = (f"{name}_{i}", "call_function", operator.getitem, (slot, i))
+                        self.add(Node(*getitem, {}, _meta(item)), item)
+            return out
+
+    return Recorder
+
+
+def _meta(t: Any) -> Meta:
+    return Meta(tuple(t.shape), t.dtype)
