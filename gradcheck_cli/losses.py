@@ -285,7 +285,7 @@ def _custom(text: str) -> LossSpec:
 
         return to_sympy(expr, {"z": z, "y": y} if y is not None else {"z": z})
 
-    from gradcheck_cli.torch_side import lower
+    from gradcheck_cli.lowering import lower
 
     lowered = lower(expr)
 

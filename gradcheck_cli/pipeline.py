@@ -52,7 +52,7 @@ def prepare(
     )
     check_fixed(options.at, expr.symbols, roles.target)
     check_expect(options.expect, roles.params, options.samples)
-    from gradcheck_cli import torch_side  # heavy: only once the input is known good
+    from gradcheck_cli import lowering, torch_side  # heavy: only once the input is known good
     from gradcheck_cli.exact import program, symbolic
 
     z_expr = symbolic.to_sympy(expr)
@@ -60,7 +60,7 @@ def prepare(
     loss_expr = spec.formula(z_expr, y)
     grads = symbolic.gradients(loss_expr, roles.params)
     forward = torch_side.loss_function(
-        torch_side.lower(expr, lowerings), spec.torch, roles, options.reduction, options.samples
+        lowering.lower(expr, lowerings), spec.torch, roles, options.reduction, options.samples
     )
     constants = _constant_sensitivities(expr, spec, y, roles.params) if _inexact(expr) else ()
     autograd = torch_side.Autograd(forward, len(roles.params), cache=not lowerings)

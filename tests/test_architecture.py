@@ -17,7 +17,7 @@ LAYERS = [
     ("errors", "dtypes", "values", "options", "roles", "results", "user_code"),
     ("expr",),
     ("exact",),
-    ("recording", "torch_side"),
+    ("lowering", "recording", "torch_side"),
     ("losses",),
     ("rounding",),
     ("verdict",),

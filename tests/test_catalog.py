@@ -9,7 +9,7 @@ import sympy
 import torch
 from test_functions import CASES
 
-from gradcheck_cli import recording, torch_side
+from gradcheck_cli import lowering, recording
 from gradcheck_cli.exact import evaluate, functions, kinks, symbolic
 from gradcheck_cli.expr.catalog import FUNCTIONS, INTERNAL
 from gradcheck_cli.expr.parse import parse
@@ -119,7 +119,7 @@ def test_listed_aten_ops_have_handlers_or_are_marked_as_falling_back(name):
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_listed_aten_ops_are_the_ops_autograd_emits(name):
     model, _, points = CASES[name]
-    forward = torch_side.lower(parse(model))
+    forward = lowering.lower(parse(model))
 
     def fn(w):
         return forward({"w": w, "__dtype__": torch.float64}).sum()

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from gradcheck_cli import torch_side as lowering
+from gradcheck_cli import lowering
 from gradcheck_cli.errors import UnsupportedError
 from gradcheck_cli.exact import evaluate, symbolic
 from gradcheck_cli.expr.catalog import FUNCTIONS, markdown_table

@@ -1,6 +1,6 @@
 """Autograd's own numbers at every node: the forward value and the accumulated adjoint.
 
-The model runs node by node (each operation lowered by ``torch_side.lower`` over its children's
+The model runs node by node (each operation lowered by ``lowering.lower`` over its children's
 tensors, so the kernels and their order are the check's own), every intermediate tensor is kept,
 and ``torch.autograd.grad`` of the loss with respect to all of them gives autograd's adjoint of
 each node, dL/d node, as its backward pass accumulated it. A parameter used twice gets one alias
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gradcheck_cli import torch_side
+from gradcheck_cli import lowering, torch_side
 from gradcheck_cli.explain.tree import TreeNode, leaf_expr, placeholder, shallow_expr
 from gradcheck_cli.roles import Roles
 
@@ -38,9 +38,7 @@ class _Walk:
     def __init__(self, nodes: tuple[TreeNode, ...], overrides: Mapping[str, Callable[..., Any]]):
         self.nodes = nodes
         self.lowered = {
-            n.index: torch_side.lower(
-                shallow_expr(n) if n.kind == "op" else leaf_expr(n), overrides
-            )
+            n.index: lowering.lower(shallow_expr(n) if n.kind == "op" else leaf_expr(n), overrides)
             for n in nodes[1:]
         }
         self.record: dict[int, Any] = {}
