@@ -25,14 +25,9 @@ import typer
 from gradcheck_cli import __version__
 from gradcheck_cli.batch.casefile import MAX_CHECKS
 from gradcheck_cli.cli_usage import EPILOG, Command
-from gradcheck_cli.errors import (
-    ExitCode,
-    GradcheckError,
-    InternalError,
-    OutputError,
-    UsageError,
-)
-from gradcheck_cli.options import OPTIONS, Option, from_command_line, make_options
+from gradcheck_cli.command_line import from_command_line
+from gradcheck_cli.errors import ExitCode, GradcheckError, InternalError, OutputError, UsageError
+from gradcheck_cli.options import OPTIONS, Option, make_options
 
 app = typer.Typer(
     add_completion=True,
@@ -136,6 +131,8 @@ _CLI_TYPES: dict[str, Any] = {
     "table": list[str],  # NAME=NUMBER, repeatable
     "hand": list[str],
     "seeds": str,  # A..B
+    "refs": list[str],  # NAME=MODULE:ATTR, repeatable
+    "strings": list[str],  # repeatable
 }
 
 

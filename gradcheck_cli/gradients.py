@@ -248,3 +248,29 @@ def forward_hands(prepared: Any, options: Options, points: Any, loss: Any) -> tu
         env = handcalc.envelope(expr, at, reduction, decimals, answer, exact.value, source)
         found.append(judge_hand(name, text, env))
     return tuple(found)
+
+
+def impl_forward(prepared: Any, options: Options, points: Any, got_z: Any) -> tuple[Any, ...]:
+    """``--impl``: each sample's z from the user's function against the specification."""
+    from gradcheck_cli import verdict
+    from gradcheck_cli.errors import GradcheckError
+    from gradcheck_cli.exact.evaluate import exact_reduced
+    from gradcheck_cli.results import ForwardCheck
+    from gradcheck_cli.rounding.bounds import sympy_bound
+
+    checks = []
+    for index, (point, got) in enumerate(zip(points, got_z, strict=True)):
+        try:
+            exact = exact_reduced(prepared.z_expr, [point], "sum", options.dtype).value
+        except GradcheckError:
+            continue  # undefined there: the gradients' verdicts say so
+        bound = sympy_bound(prepared.z_expr, [point], "sum", options.dtype)
+        note = "bound: the specification's rounding as written (SymPy sweep)"
+        facts = verdict.Facts(exact, got, bound, options.dtype, rigorous=False, notes=(note,))
+        d = verdict.decide(facts)
+        checks.append(
+            ForwardCheck(
+                index, float(exact), got, d.abs_error, d.tolerance, str(d.verdict), d.reason
+            )
+        )
+    return tuple(checks)

@@ -13,7 +13,6 @@ What the user names explicitly wins over the defaults.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,7 +20,7 @@ from typing import Any
 
 from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import RoleError
-from gradcheck_cli.values import HAND_NAME, MAX_SEED, MAX_SEEDS, BadValue, convert
+from gradcheck_cli.values import MAX_SEED, MAX_SEEDS, BadValue, convert
 
 MAX_SAMPLES = 100_000
 DEFAULT_TIMEOUT = 60.0  # seconds a check may take (--timeout; 0: no limit)
@@ -37,6 +36,8 @@ VALUE_NAMES = {
     "table": "NAME=NUMBER",
     "hand": "NAME=VALUE",
     "seeds": "A..B",
+    "refs": "NAME=MODULE:ATTR",
+    "strings": "TEXT",
 }
 
 
@@ -46,6 +47,7 @@ class Option:
 
     name: str  # Options field, case-file key, and --name on the command line ('_' -> '-')
     kind: str  # "str" | "int" | "number" | "bool" | "names" | "table" | "hand" | "seeds"
+    # | "refs" (name = "MODULE:ATTR") | "strings" (an array of texts)
     default: Any = None  # None: not given
     help: str = ""
     low: float | None = None  # inclusive bounds
@@ -57,6 +59,7 @@ class Option:
     field: bool = True  # a field of Options (False: the case's name, model, seed sweep)
     in_defaults: bool = True  # may be set by [defaults] and the caller (not: name, model)
     cli: bool = True  # a command-line option (False: name; the model is an argument)
+    key: bool = True  # a case-file key (False: set by gradcheck itself, as code_dir)
     metavar: str = ""  # its value in --help (default: its choices, or its kind's VALUE_NAMES)
 
     def value_name(self) -> str | None:
@@ -110,6 +113,28 @@ OPTIONS: dict[str, Option] = {
             metavar="K",
         ),
         Option("strict", "bool", False, "Count a kink (no derivative at the point) as a failure."),
+        Option(
+            "lower",
+            "refs",
+            (),
+            "Lower function NAME to your own torch code MODULE:ATTR (a module importable from "
+            "here or a .py file), checked against its mathematics (repeatable).",
+        ),
+        Option(
+            "define",
+            "strings",
+            (),
+            "Define a function: 'NAME(a, b) = EXPRESSION' in the model's grammar (repeatable).",
+        ),
+        Option(
+            "impl",
+            "str",
+            None,
+            "The model is your torch function MODULE:FUNC, called with one keyword tensor per "
+            "symbol; the MODEL expression is its specification.",
+            metavar="MODULE:FUNC",
+        ),
+        Option("code_dir", "str", None, field=True, in_defaults=False, cli=False, key=False),
         Option(
             "timeout",
             "number",
@@ -212,56 +237,6 @@ def make_options(values: Mapping[str, Any]) -> Any:
     return Options(**fields, loss_options=loss)
 
 
-def from_command_line(given: Mapping[str, Any]) -> dict[str, Any]:
-    """The command line's values of the options in OPTIONS, converted from their text forms
-    (``--inputs a,b``, ``--at w=1``, ...), not yet checked. A ``--seeds`` sweep replaces
-    ``--seed``."""
-    values = dict(given)
-    for name in ("inputs", "params"):
-        if values.get(name) is not None:
-            values[name] = tuple(p.strip() for p in values[name].split(",") if p.strip())
-    values["at"] = parse_at(values.get("at") or ())
-    values["expect"] = parse_expect(values.get("expect") or ())
-    if values.get("seeds") is not None:
-        values["seed"] = None
-    return values
-
-
-def _name_value_pairs(items: list[str] | tuple[str, ...], option: str) -> dict[str, str]:
-    """``["w=0.5", "x=2,b=1"]`` -> ``{"w": "0.5", "x": "2", "b": "1"}`` (texts as typed;
-    --expect also takes ``z[2]``)."""
-    pairs: dict[str, str] = {}
-    for item in items:
-        for part in item.split(","):
-            name, sep, text = part.partition("=")
-            name, text = name.strip(), text.strip()
-            named = HAND_NAME.fullmatch(name) if option == "--expect" else name.isidentifier()
-            if not sep or not named:
-                raise RoleError(f"{option} expects NAME=NUMBER, got '{part.strip()}'")
-            pairs[name] = text
-    return pairs
-
-
-def parse_at(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, float], ...]:
-    """``["w=0.5", "x=2,b=1"]`` -> ``(("w", 0.5), ("x", 2.0), ("b", 1.0))``."""
-    pairs: dict[str, float] = {}
-    for name, text in _name_value_pairs(items, "--at").items():
-        try:
-            value = float(text)
-        except ValueError:
-            raise RoleError(f"--at {name}: '{text}' is not a number") from None
-        if not math.isfinite(value):
-            raise RoleError(f"--at {name}: value must be finite, got '{text}'")
-        pairs[name] = value
-    return tuple(pairs.items())
-
-
-def parse_expect(items: list[str] | tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """``["w=-1.4793", "b=1.7626"]`` -> ``(("w", "-1.4793"), ("b", "1.7626"))``, texts kept
-    so that the number of decimals typed is known."""
-    return tuple(_name_value_pairs(items, "--expect").items())  # checked by values.convert
-
-
 ASSUMED_DECIMALS = 4  # the inputs of a hand value typed without decimals ('3'): torch prints 4
 
 
@@ -300,9 +275,6 @@ __all__ = [
     "Option",
     "Options",
     "decimals_typed",
-    "from_command_line",
     "hand_decimals",
     "make_options",
-    "parse_at",
-    "parse_expect",
 ]

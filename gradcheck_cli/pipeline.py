@@ -14,9 +14,11 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from gradcheck_cli.errors import UserCodeError
 from gradcheck_cli.expr.catalog import CONSTANTS
+from gradcheck_cli.expr.definitions import parse_definitions
 from gradcheck_cli.expr.parse import Expr, parse
-from gradcheck_cli.gradients import Gradients, exact_or_undefined, forward_hands
+from gradcheck_cli.gradients import Gradients, exact_or_undefined, forward_hands, impl_forward
 from gradcheck_cli.losses import draw_targets, loss_spec
 from gradcheck_cli.options import Options, make_options
 from gradcheck_cli.results import CheckResult
@@ -40,13 +42,18 @@ class Prepared:
     program: Any = None  # exact.program.Program: loss, model, gradients, the tree as typed
     formulas: tuple[str, ...] = ()  # each gradient as printed
     lowerings: Any = None  # the user's implementations of functions (None: torch's own)
+    impl: Any = None  # the user's whole model function (--impl), checked against the model
 
 
 def prepare(
-    model: str, options: Options, lowerings: Mapping[str, Callable[..., Any]] | None = None
+    model: str,
+    options: Options,
+    lowerings: Mapping[str, Callable[..., Any]] | None = None,
+    impl: Callable[..., Any] | None = None,
 ) -> Prepared:
     spec = loss_spec(options.loss, options.loss_options)
-    expr = parse(model, dtype=options.dtype)
+    definitions = parse_definitions(options.define) if options.define else {}
+    expr = parse(model, dtype=options.dtype, definitions=definitions)
     roles = assign_roles(
         expr.symbols, spec.needs_target, options.inputs, options.target, options.params
     )
@@ -59,11 +66,14 @@ def prepare(
     y = symbolic.symbol(roles.target) if roles.target else None
     loss_expr = spec.formula(z_expr, y)
     grads = symbolic.gradients(loss_expr, roles.params)
+    lowerings, impl = user_code(options, definitions, lowerings, impl)
+    lowered = lowering.lower_impl(impl, expr.symbols) if impl else lowering.lower(expr, lowerings)
     forward = torch_side.loss_function(
-        lowering.lower(expr, lowerings), spec.torch, roles, options.reduction, options.samples
+        lowered, spec.torch, roles, options.reduction, options.samples
     )
     constants = _constant_sensitivities(expr, spec, y, roles.params) if _inexact(expr) else ()
-    autograd = torch_side.Autograd(forward, len(roles.params), cache=not lowerings)
+    cache = not lowerings and impl is None  # user code may branch on values: record afresh
+    autograd = torch_side.Autograd(forward, len(roles.params), cache=cache)
     compiled = program.compile_program([loss_expr, z_expr, *grads], expr.tree)
     formulas = tuple(map(str, grads))
     return Prepared(
@@ -80,7 +90,38 @@ def prepare(
         compiled,
         formulas,
         lowerings,
+        impl,
     )
+
+
+def user_code(
+    options: Options,
+    definitions: Mapping[str, Any],
+    lowerings: Mapping[str, Callable[..., Any]] | None,
+    impl: Callable[..., Any] | None,
+) -> tuple[dict[str, Callable[..., Any]], Callable[..., Any] | None]:
+    """The user's implementations (``--lower`` references loaded, beside the case file for a
+    batch, then the API's ``lowerings``) and whole model (``--impl``). A name that is neither
+    a function of the grammar nor defined is an error: a typo must not test nothing."""
+    from pathlib import Path
+
+    from gradcheck_cli.expr.catalog import FUNCTIONS
+    from gradcheck_cli.user_code import did_you_mean, load
+
+    base = Path(options.code_dir) if options.code_dir else None
+    found = {name: load(reference, base) for name, reference in options.lower}
+    found.update(lowerings or {})
+    known = {*FUNCTIONS, *definitions}
+    for name, function in found.items():
+        if name not in known:
+            raise UserCodeError(
+                f"lower {name}: no function '{name}' in the grammar{did_you_mean(name, known)}"
+            )
+        if not callable(function):
+            raise UserCodeError(f"lower {name}: {type(function).__name__} is not callable")
+    if impl is None and options.impl:
+        impl = load(options.impl, base)
+    return found, impl
 
 
 def _inexact(expr: Expr) -> bool:
@@ -127,7 +168,9 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     gradients = tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params)))
     forward = forward_hands(prepared, options, point.points, loss_exact)
     hands = [g.expect for g in gradients] + list(forward)
-    status = verdict.overall((g.verdict for g in gradients), hands)
+    impl = impl_forward(prepared, options, point.points, got.z) if prepared.impl else ()
+    verdicts = [*(f.verdict for f in impl), *(g.verdict for g in gradients)]
+    status = verdict.overall(verdicts, hands)
     roles = prepared.roles
     return CheckResult(
         model=prepared.expr.text,
@@ -149,6 +192,7 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         loss_autograd=got.loss,
         gradients=gradients,
         forward_expect=forward,
+        impl_forward=impl,
         status=str(status),
         ok=verdict.success(status, options.strict),
         strict=options.strict,
@@ -179,16 +223,30 @@ def _certified(prepared: Prepared, options: Options, points: Any) -> Certified:
 
 
 def check(
-    model: str, *, lowerings: Mapping[str, Callable[..., Any]] | None = None, **options: Any
+    model: str,
+    *,
+    lowerings: Mapping[str, Callable[..., Any]] | None = None,
+    defines: Any = None,
+    impl: Any = None,
+    **options: Any,
 ) -> CheckResult:
     """Check every gradient of ``model`` under ``options`` (see ``Options``; ``at`` may be a
     mapping, ``inputs``/``params`` any sequence of names, loss options such as ``delta`` or
-    ``log_input`` keywords of their own)."""
+    ``log_input`` keywords of their own). ``lowerings``: function name -> your torch code;
+    ``defines``: definitions ``"NAME(a) = EXPRESSION"``; ``impl``: your whole model, a
+    callable or ``"MODULE:FUNC"``."""
+    if defines is not None:
+        options["define"] = [defines] if isinstance(defines, str) else list(defines)
+    if isinstance(impl, str):
+        options["impl"], impl = impl, None
     built = Options(**options) if "loss_options" in options else make_options(options)
-    return check_options(model, built, lowerings)
+    return check_options(model, built, lowerings, impl)
 
 
 def check_options(
-    model: str, options: Options, lowerings: Mapping[str, Callable[..., Any]] | None = None
+    model: str,
+    options: Options,
+    lowerings: Mapping[str, Callable[..., Any]] | None = None,
+    impl: Callable[..., Any] | None = None,
 ) -> CheckResult:
-    return run(prepare(model, options, lowerings))
+    return run(prepare(model, options, lowerings, impl))

@@ -127,6 +127,32 @@ class GradientResult:
 
 
 @dataclass(frozen=True)
+class ForwardCheck:
+    """``--impl``: the user's model output at one sample against the specification's exact
+    value, judged like a gradient (``verdict.decide``) against the rounding bound of the
+    specification evaluated as written (a SymPy sweep: the user's code may round otherwise)."""
+
+    sample: int
+    exact: float
+    autograd: float
+    abs_error: float
+    tolerance: float
+    verdict: str
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sample": self.sample,
+            "exact": _number(self.exact),
+            "autograd": _number(self.autograd),
+            "abs_error": _number(self.abs_error),
+            "tolerance": _number(self.tolerance),
+            "verdict": self.verdict,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
 class CheckResult:
     model: str
     loss: str
@@ -147,6 +173,7 @@ class CheckResult:
     status: str = "pass"  # the worst verdict (verdict.overall): pass, kink, undefined, fail
     ok: bool = True  # success, exit code 0: a pass, or a kink unless strict (verdict.success)
     strict: bool = False  # a kink counts as a failure
+    impl_forward: tuple[ForwardCheck, ...] = ()  # --impl: its z against the specification
 
     def to_dict(self) -> dict[str, Any]:
         def scalar_or_list(items: tuple[float, ...]) -> Any:
@@ -177,6 +204,7 @@ class CheckResult:
             },
             "gradients": [g.to_dict() for g in self.gradients],
             "forward_expect": [h.to_dict() for h in self.forward_expect],
+            "impl_forward": [f.to_dict() for f in self.impl_forward],
             "versions": dict(versions()),
         }
 
@@ -189,7 +217,12 @@ class CheckResult:
     def problems(self) -> list[str]:
         """What did not pass, by kind: ``disagree: w``, ``kink: w``, ``undefined (w, b): 'log(w)'
         is undefined at this point (...)``, ``hand value a mistake: loss``."""
-        found = []
+        found = [
+            f"--impl forward value differs from the specification at sample {f.sample}: "
+            f"{f.autograd!r} vs exact {f.exact!r}"
+            for f in self.impl_forward
+            if f.verdict == "fail"
+        ]
         for kind in ("fail", "undefined", "kink"):
             bad = [g for g in self.gradients if g.verdict == kind]
             names = ", ".join(g.param for g in bad)

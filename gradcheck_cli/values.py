@@ -84,6 +84,14 @@ def convert(option: Option, value: Any) -> Any:
         return tuple(value)
     if kind in ("table", "hand"):
         return _convert_table(name, value, texts=kind == "hand")
+    if kind == "refs":
+        return _convert_refs(name, value)
+    if kind == "strings":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(_is_text(v) for v in value):
+            raise BadValue(f"{name} must be an array of non-empty strings, got {_show(value)}")
+        return tuple(v.strip() for v in value)
     if kind == "str" and not (isinstance(value, str) and value.strip()):
         raise BadValue(f"{name} must be a non-empty string, got {_show(value)}")
     if kind == "bool" and not isinstance(value, bool):
@@ -166,6 +174,26 @@ def _convert_table(name: str, value: Any, texts: bool) -> tuple[tuple[str, Any],
     if bad:
         raise BadValue(f"{name} must map names to finite numbers; bad entries: " + ", ".join(bad))
     return tuple((k, v if isinstance(v, str) else float(v)) for k, v in pairs)
+
+
+def _convert_refs(name: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """A table of function name = "MODULE:ATTR" (a mapping, or (name, text) pairs)."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, list | tuple) and all(
+        isinstance(p, list | tuple) and len(p) == 2 for p in value
+    ):
+        pairs = [tuple(p) for p in value]
+    else:
+        raise BadValue(f'{name} must be a table of NAME = "MODULE:ATTR", got {_show(value)}')
+    bad = [f"{k} = {_show(v)}" for k, v in pairs if not (_is_name(k) and _is_text(v))]
+    if bad:
+        raise BadValue(f'{name} must map names to "MODULE:ATTR"; bad entries: ' + ", ".join(bad))
+    return tuple((k, v.strip()) for k, v in pairs)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _is_text_number(value: Any) -> bool:

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).parent.parent / "gradcheck_cli"
 
 # The pipeline, upstream first: a module may import its own layer and the layers before it.
 LAYERS = [
-    ("errors", "dtypes", "values", "options", "roles", "results", "user_code"),
+    ("errors", "dtypes", "values", "options", "command_line", "roles", "results", "user_code"),
     ("expr",),
     ("exact",),
     ("lowering", "recording", "torch_side"),

@@ -39,7 +39,7 @@ MAX_CHECKS = 100_000  # checks (cases x seeds) in one run unless the caller allo
 MAX_NESTING = 32  # arrays and tables inside each other in a TOML case file
 
 # The allowed keys: every option of the one table in gradcheck_cli.options.
-KEYS: dict[str, Option] = OPTIONS
+KEYS: dict[str, Option] = {k: o for k, o in OPTIONS.items() if o.key}
 
 _PY_TYPES = {
     "str": str,
@@ -49,6 +49,8 @@ _PY_TYPES = {
     "names": tuple[str, ...],
     "table": tuple[tuple[str, float], ...],
     "hand": tuple[tuple[str, float | str], ...],
+    "refs": tuple[tuple[str, str], ...],
+    "strings": tuple[str, ...],
 }
 _FIELD_KEYS = {k: v for k, v in KEYS.items() if v.kind != "seeds"}
 

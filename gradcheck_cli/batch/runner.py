@@ -104,10 +104,14 @@ def spec_options(spec: CaseSpec) -> Options:
     but the case's name, model and seed sweep), the loss options grouped. ``()`` in a spec
     means "not given", which ``Options`` spells ``None`` for names.
     """
-    values = {name: getattr(spec, name) for name, option in OPTIONS.items() if option.field}
+    values = {
+        name: getattr(spec, name) for name, option in OPTIONS.items() if option.field and option.key
+    }
     for key in ("inputs", "params"):
         if values.get(key) == ():
             values[key] = None
+    if spec.source != "<stdin>":  # its lower / impl modules are found beside the file
+        values["code_dir"] = os.path.dirname(os.path.abspath(spec.source))
     return make_options(values)
 
 

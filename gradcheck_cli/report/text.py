@@ -150,9 +150,10 @@ def summary_text(result: CheckResult) -> str:
     failed = [g.param for g in result.gradients if g.verdict != "pass"]
     mistakes = [name for name, _, _, h in result.hand_rows() if h and h.classification == "mistake"]
     n = len(result.gradients)
-    if not failed and not mistakes:
+    wrong_forward = any(f.verdict == "fail" for f in result.impl_forward)
+    if not failed and not mistakes and not wrong_forward:
         return f"PASS: all {n} gradients agree with the exact values"
-    if result.status in ("kink", "undefined") and not mistakes:
+    if result.status in ("kink", "undefined") and not mistakes and not wrong_forward:
         what = (
             "at a kink: no derivative, torch's convention applies"
             if result.status == "kink"
@@ -161,7 +162,12 @@ def summary_text(result: CheckResult) -> str:
         return (
             f"{result.status.upper()}: {len(failed)} of {n} gradients {what} ({', '.join(failed)})"
         )
-    parts = []
+    parts = [
+        f"--impl's forward value differs from the specification at sample {f.sample} "
+        f"(yours {f.autograd!r}, exact {f.exact!r})"
+        for f in result.impl_forward[:1]
+        if f.verdict == "fail"
+    ]
     if failed:
         parts.append(f"{len(failed)} of {n} gradients disagree ({', '.join(failed)})")
     if mistakes:
