@@ -92,3 +92,39 @@ def test_the_plugin_is_registered_as_an_entry_point():
 
     found = {ep.name: ep.value for ep in entry_points(group="pytest11")}
     assert found.get("gradcheck") == "gradcheck_cli.pytest_plugin"
+
+
+def test_user_code_keys_work_in_the_plugin(pytester, warm):
+    pytester.makepyfile(
+        kernels_pp="""
+import torch
+
+def plain_exp(x):
+    return torch.exp(x)
+
+def doubled_exp(x):
+    return 2 * torch.exp(x)  # not the exp of the specification
+"""
+    )
+    pytester.makefile(
+        ".gradcheck.toml",
+        user="""
+[[case]]
+name = "mine"
+model = "exp(w*x)+b"
+lower = { exp = "kernels_pp:plain_exp" }
+
+[[case]]
+name = "wrong"
+model = "exp(w*x)+b"
+lower = { exp = "kernels_pp:doubled_exp" }
+
+[[case]]
+name = "swish"
+model = "swish(w*x)"
+define = ["swish(u) = u*sigmoid(u)"]
+""",
+    )
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*user.gradcheck.toml::wrong FAILED*"])
