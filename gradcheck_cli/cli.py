@@ -17,13 +17,12 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
-from gradcheck_cli import __version__
 from gradcheck_cli.batch.casefile import MAX_CHECKS
+from gradcheck_cli.cli_params import Format, run_options
 from gradcheck_cli.cli_usage import EPILOG, Command
 from gradcheck_cli.command_line import from_command_line
 from gradcheck_cli.errors import ExitCode, GradcheckError, InternalError, OutputError, UsageError
@@ -35,90 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    markdown = "markdown"
-    latex = "latex"
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"gradcheck {__version__}")
-        raise typer.Exit()
-
-
-def _run_options(
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show which operations lost the bits.")
-    ] = False,
-    fmt: Annotated[
-        Format,
-        typer.Option(
-            "--format",
-            help="Output: table, json, jsonl (one line per case), markdown (one check: the "
-            "full report) or latex (the derivation).",
-            metavar="table|json|jsonl|markdown|latex",
-        ),
-    ] = Format.table,
-    explain: Annotated[
-        bool,
-        typer.Option(
-            "--explain", help="The chain rule node by node, exact and autograd's (one check)."
-        ),
-    ] = False,
-    graph: Annotated[
-        str | None,
-        typer.Option(
-            help="Write the computation graph to FILE (.svg, .dot; .png if a converter"
-            " is installed)."
-        ),
-    ] = None,
-    files: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--file",
-            help="Case file (TOML, or one model a line); repeatable; - reads stdin.",
-            metavar="PATH",
-        ),
-    ] = None,
-    junit: Annotated[
-        str | None, typer.Option(help="Also write a JUnit XML report here.", metavar="PATH")
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Processes for batch runs (at most one per case and CPU).", metavar="N"
-        ),
-    ] = 1,
-    max_checks: Annotated[
-        int,
-        typer.Option(
-            min=1, help="Most checks (cases x seeds) one batch run may hold.", metavar="N"
-        ),
-    ] = MAX_CHECKS,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show the traceback of an internal error.")
-    ] = False,
-    quiet: Annotated[
-        bool,
-        typer.Option(
-            "--quiet",
-            "-q",
-            help="No progress bar; batch table shows only the cases that did not pass.",
-        ),
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """The options of the run, not of a check (their typer parameters are taken from here)."""
 
 
 # The command-line type of each kind of option value (as typed, before from_command_line).
@@ -170,7 +85,7 @@ _MODEL = inspect.Parameter(
         ),
     ],
 )
-_RUN = inspect.signature(_run_options, eval_str=True).parameters
+_RUN = inspect.signature(run_options, eval_str=True).parameters
 _CHECK = [name for name, option in OPTIONS.items() if option.cli]
 
 
@@ -251,8 +166,11 @@ def check(
     version: bool = False,
     explain: bool = False,
     graph: str | None = None,
+    no_import: bool = False,
 ) -> ExitCode:
     """Run a single check or a batch and print its report; raise GradcheckError."""
+    if no_import and (values.get("lower") or values.get("impl")):
+        raise UsageError("--no-import refuses --lower and --impl (they import your modules)")
     if model is None and not files:
         raise UsageError('no MODEL: give one, e.g. gradcheck "w*x+b", or a case file (--file)')
     if model is not None and files:
@@ -272,6 +190,7 @@ def check(
             quiet=quiet,
             max_checks=max_checks,
             notes=lambda note: _error(note, prefix="Note: "),
+            no_import=no_import,
         )
     from gradcheck_cli import cli_single
 

@@ -105,12 +105,20 @@ def run(
     quiet: bool,
     max_checks: int = MAX_CHECKS,
     notes: Any = None,
+    no_import: bool = False,
 ) -> ExitCode:
     """Load, run and report; raise CaseFileError (before anything runs) or OutputError.
     ``notes`` is called with remarks for stderr (the workers actually used)."""
     if junit is not None:
         check_junit_path(junit, files)
     specs = load(model, files, defaults, max_checks)
+    importing = [s for s in specs if s.lower or s.impl] if no_import else []
+    if importing:
+        first = importing[0]
+        raise UsageError(
+            f"{first.source}:{first.line}: case {first.name!r} names modules to import "
+            "(lower / impl), refused by --no-import"
+        )
     from gradcheck_cli.batch.runner import BatchInterrupted, max_workers, run_cases
     from gradcheck_cli.report import batch as batchreport
     from gradcheck_cli.report import console as report

@@ -190,3 +190,29 @@ def test_api_takes_lowerings_defines_and_impl():
         check("f(w)", defines=["f(u) = f(u)"])
     assert check("w*x+b", impl=lambda w, x, b: w * x + b, seed=2).status == "pass"
     assert check("w*x+b", impl=lambda w, x, b: w * x - b, seed=2).status == "fail"
+
+
+OWN_CODE = Path(__file__).parent.parent / "examples" / "own_code"
+
+
+def test_the_own_code_examples_pass_and_the_wrong_backward_fails():
+    from gradcheck_cli import check_file
+
+    good = check_file(OWN_CODE / "own_code.toml")
+    assert [(o.case, o.status) for o in good.outcomes if not o.ok] == []
+    assert good.summary()["total"] == 12
+    wrong = check_file(OWN_CODE / "wrong_backward.toml")
+    assert {o.status for o in wrong.outcomes} == {"fail"}
+    for outcome in wrong.outcomes:  # off by 1e-4: w's gradient fails, b's (no exp) passes
+        verdicts = {g.param: g.verdict for g in outcome.result.gradients}
+        assert verdicts == {"w": "fail", "b": "pass"}
+
+
+def test_no_import_refuses_user_modules(project):
+    single = gradcheck(project, "exp(w*x)+b", "--lower", "exp=m:f", "--no-import")
+    assert single.returncode == 2 and "--no-import refuses --lower and --impl" in single.stderr
+    batch = gradcheck(project, "--file", str(OWN_CODE / "own_code.toml"), "--no-import")
+    assert batch.returncode == 2 and "refused by --no-import" in batch.stderr
+    assert batch.stdout == ""
+    plain = gradcheck(project, "swish(w*x)", "--define", "swish(u) = u*sigmoid(u)", "--no-import")
+    assert plain.returncode == 0  # a definition imports nothing
