@@ -8,6 +8,7 @@ kernel performs; every step records its exact value and a local absolute error b
 from __future__ import annotations
 
 from gradcheck_cli.rounding import steps as st
+from gradcheck_cli.rounding.aten_gamma import GAMMA_HANDLERS
 from gradcheck_cli.rounding.aten_nn import NN_HANDLERS
 from gradcheck_cli.rounding.tape import M, Ref, pick
 
@@ -165,6 +166,7 @@ for _name, _f in {
 }.items():
     HANDLERS[f"aten.{_name}.Tensor"] = HANDLERS[f"aten.{_name}.Scalar"] = _cmp(_f)
 HANDLERS.update(NN_HANDLERS)
+HANDLERS.update(GAMMA_HANDLERS)
 HANDLERS.update(
     {
         "aten.maximum.default": _extreme(lambda x, y: x >= y),

@@ -61,6 +61,11 @@ _UNARY = {
     "atanh": (M.atanh, lambda x, v: 1 / (1 - x * x)),
     "erf": (M.erf, lambda x, v: 2 / M.sqrt(M.pi) * M.exp(-x * x)),
     "erfc": (M.erfc, lambda x, v: -2 / M.sqrt(M.pi) * M.exp(-x * x)),
+    "lgamma": (
+        lambda x: M.loggamma(x) if x > 0 else M.log(abs(M.gamma(x))),
+        lambda x, v: M.digamma(x),
+    ),
+    "digamma": (M.digamma, lambda x, v: M.psi(1, x)),
 }
 _BINARY = {
     "add": (lambda a, b: a + b, lambda a, b, v: (1, 1)),

@@ -38,10 +38,9 @@ scalar CPU loop; the steps themselves in ``rounding/steps.py``. A lane a kernel 
 hold NaN (the Stirling term of poisson_nll at y <= 1): refused only where a returned value or
 the gradient depends on it. In-place ops rebind the tensor they mutate.
 
-Out of reach (kept in the catalog's ``fallback``, SymPy bound): ``lgamma`` and ``digamma``
-(gamma, lgamma). ATen's digamma is its own recurrence plus a truncated asymptotic series
-(``calc_digamma``) with no documented error, and lgamma's relative error near its zeros is not
-covered by glibc's ulp figures; a rigorous model would expand calc_digamma step by step.
+``lgamma`` and ``digamma`` (gamma, lgamma): ``rounding/aten_gamma.py``, for arguments > 0
+(glibc's lgamma at 8 ulps; ATen's calc_digamma bounded step by step with its truncation);
+negative arguments fall back to the SymPy bound.
 Fused ops are decomposed into the order their CPU kernels round in:
 sigmoid = 1/(1+exp(-x)); sigmoid_backward = (g*(1-y))*y; tanh_backward = g*(1-y*y);
 softplus = log1p(exp(beta*x))/beta (x where beta*x > threshold); softplus_backward =

@@ -153,8 +153,7 @@ ENTRIES = [
         interval=True,
         torch_name="torch.exp(torch.lgamma(x))",
         torch=_gamma_torch,
-        aten=("exp.default", "mul.Tensor"),
-        fallback=("lgamma.default", "digamma.default"),
+        aten=("exp.default", "mul.Tensor", "lgamma.default", "digamma.default"),
     ),
     FunctionSpec(
         "lgamma",
@@ -165,8 +164,7 @@ ENTRIES = [
         # the derivative of log|Gamma(x)| is digamma(x) on both signs of Gamma
         derivatives=(lambda s, x: s.polygamma(0, x),),
         definition=lambda s, x: s.log(s.Abs(s.gamma(x))),
-        aten=("mul.Tensor",),
-        fallback=("lgamma.default", "digamma.default"),
+        aten=("mul.Tensor", "lgamma.default", "digamma.default"),
         **lowering("lgamma"),
     ),
 ]
