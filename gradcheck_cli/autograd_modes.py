@@ -13,6 +13,7 @@ torch ran where it handles every op.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -49,7 +50,10 @@ def tangents(forward: Callable[..., Any], n_params: int) -> Callable[..., Any]:
         z, loss = forward(*tensors)
         found = []
         for k in range(len(tensors) - n_params, len(tensors)):
-            with fwad.dual_level():
+            with fwad.dual_level(), warnings.catch_warnings():
+                # make_dual's first call loads torch's jvp decompositions (torch.jit.script,
+                # deprecated: a DeprecationWarning, once per process)
+                warnings.simplefilter("ignore", DeprecationWarning)
                 duals = list(tensors)
                 duals[k] = fwad.make_dual(tensors[k], torch.ones_like(tensors[k]))
                 found.append(fwad.unpack_dual(forward(*duals)[1]).tangent)
