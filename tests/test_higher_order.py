@@ -153,3 +153,13 @@ def test_forward_mode_agrees_with_reverse_mode(name, dtype):
         assert g.verdict == "pass" and g.forward.verdict == "pass", (model, w, g.forward)
         assert g.forward.exact == g.exact
         assert abs(g.forward.autograd - g.autograd) <= g.tolerance + g.forward.tolerance
+
+
+def test_order_and_mode_are_case_file_keys(tmp_path):
+    cases = tmp_path / "cases.toml"
+    cases.write_text('[[case]]\nmodel = "w*x**2+b"\norder = 2\nmode = "both"\n')
+    run = gradcheck("--file", cases, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    (case,) = json.loads(run.stdout)["cases"]
+    assert case["mode"] == "both" and len(case["hessian"]) == 3
+    assert all(g["forward"]["verdict"] == "pass" for g in case["gradients"])
