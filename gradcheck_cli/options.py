@@ -26,6 +26,7 @@ MAX_SAMPLES = 100_000
 DEFAULT_TIMEOUT = 60.0  # seconds a check may take (--timeout; 0: no limit)
 MAX_TIMEOUT = 86_400.0
 REDUCTIONS = ("mean", "sum")
+MODES = ("reverse", "forward", "both")  # --mode: reverse (backward), forward (dual numbers)
 
 
 VALUE_NAMES = {
@@ -145,6 +146,16 @@ OPTIONS: dict[str, Option] = {
             metavar="SECONDS",
         ),
         Option("brief", "bool", False, "Only the verdicts: the summary and a line per gradient."),
+        Option(
+            "order", "int", 1, "2: also every second derivative (double backward).", low=1, high=2
+        ),
+        Option(
+            "mode",
+            "str",
+            "reverse",
+            "reverse (backward), forward (dual numbers) or both.",
+            choices=MODES,
+        ),
         Option("delta", "number", None, "huber: delta (default 1).", above=0, loss=True),
         Option("beta", "number", None, "smooth_l1: beta (default 1).", low=0, loss=True),
         Option("eps", "number", None, "poisson_nll / gaussian_nll: eps.", above=0, loss=True),

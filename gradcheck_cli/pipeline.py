@@ -43,6 +43,8 @@ class Prepared:
     formulas: tuple[str, ...] = ()  # each gradient as printed
     lowerings: Any = None  # the user's implementations of functions (None: torch's own)
     impl: Any = None  # the user's whole model function (--impl), checked against the model
+    forward_mode: Any = None  # autograd_modes.ForwardAutograd (--mode forward or both)
+    second: Any = None  # hessian.Second (--order 2)
 
 
 def prepare(
@@ -76,7 +78,7 @@ def prepare(
     autograd = torch_side.Autograd(forward, len(roles.params), cache=cache)
     compiled = program.compile_program([loss_expr, z_expr, *grads], expr.tree)
     formulas = tuple(map(str, grads))
-    return Prepared(
+    prepared = Prepared(
         expr,
         options,
         roles,
@@ -92,6 +94,18 @@ def prepare(
         lowerings,
         impl,
     )
+    return _higher(prepared, options)
+
+
+def _higher(prepared: Prepared, options: Options) -> Prepared:
+    """Forward mode (``--mode``) and the second derivatives (``--order 2``), if asked for."""
+    from gradcheck_cli import hessian, modes
+
+    if options.mode != "reverse":
+        prepared = replace(prepared, forward_mode=modes.engine(prepared))
+    if options.order == 2:
+        prepared = replace(prepared, second=hessian.prepare(prepared))
+    return prepared
 
 
 def user_code(
@@ -151,7 +165,7 @@ def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ..
 
 def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     """Evaluate a prepared problem at ``seed`` (default: the options' seed)."""
-    from gradcheck_cli import torch_side, verdict
+    from gradcheck_cli import hessian, modes, torch_side, verdict
     from gradcheck_cli.exact import kinks, typed
 
     options = prepared.options if seed is None else replace(prepared.options, seed=seed)
@@ -165,12 +179,21 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     if not found.defined and (problem := typed.undefined_where(prepared.expr, list(point.points))):
         loss_exact, loss_problem = None, f"{problem}: try another point (--at) or seed (--seed)"
     step = Gradients(prepared, options, point, got, traced, reason, found.grads)
-    gradients = tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params)))
+    gradients = modes.results(
+        prepared,
+        options,
+        point,
+        found.grads,
+        loss_problem,
+        lambda: tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params))),
+    )
+    second = prepared.second and hessian.results(prepared.second, options, point, loss_problem)
     forward = forward_hands(prepared, options, point.points, loss_exact)
     hands = [g.expect for g in gradients] + list(forward)
     impl = impl_forward(prepared, options, point.points, got.z) if prepared.impl else ()
-    verdicts = [*(f.verdict for f in impl), *(g.verdict for g in gradients)]
-    status = verdict.overall(verdicts, hands)
+    judged = [*gradients, *(h.entry for h in second or ())]
+    judged += [g.forward for g in gradients if g.forward and options.mode == "both"]
+    status = verdict.overall([*(f.verdict for f in impl), *(g.verdict for g in judged)], hands)
     roles = prepared.roles
     return CheckResult(
         model=prepared.expr.text,
@@ -196,6 +219,8 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         status=str(status),
         ok=verdict.success(status, options.strict),
         strict=options.strict,
+        mode=options.mode,
+        hessian=second or (),
     )
 
 

@@ -87,6 +87,7 @@ class GradientResult:
     left: float | None = None  # one-sided derivatives at a kink
     right: float | None = None
     convention: str = ""  # torch's convention at a kink
+    forward: Any = None  # GradientResult of forward mode (--mode forward or both), else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,7 +124,36 @@ class GradientResult:
             "left": _number(self.left),
             "right": _number(self.right),
             "convention": self.convention,
+            "forward": None if self.forward is None else self.forward.summary(),
         }
+
+    def summary(self) -> dict[str, Any]:
+        """The judged value without the analysis: a forward-mode value, a second derivative."""
+        whole = self.to_dict()
+        return {key: whole[key] for key in SUMMARY}
+
+
+SUMMARY = ("formula", "exact", "autograd", "abs_error", "rel_error", "ulps", "bound")
+SUMMARY += ("tolerance", "verdict", "exact_certified", "bound_method", "note")
+
+
+@dataclass(frozen=True)
+class HessianResult:
+    """A second derivative d2 loss / d params[0] d params[1], judged as a gradient is."""
+
+    params: tuple[str, str]
+    entry: GradientResult
+
+    @property
+    def verdict(self) -> str:
+        return self.entry.verdict
+
+    def label(self) -> str:
+        a, b = self.params
+        return f"d2/d{a}2" if a == b else f"d2/d{a} d{b}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"params": list(self.params), **self.entry.summary()}
 
 
 @dataclass(frozen=True)
@@ -174,6 +204,8 @@ class CheckResult:
     ok: bool = True  # success, exit code 0: a pass, or a kink unless strict (verdict.success)
     strict: bool = False  # a kink counts as a failure
     impl_forward: tuple[ForwardCheck, ...] = ()  # --impl: its z against the specification
+    mode: str = "reverse"  # the autograd mode checked: reverse, forward or both
+    hessian: tuple[HessianResult, ...] = ()  # --order 2: each pair of parameters once
 
     def to_dict(self) -> dict[str, Any]:
         def scalar_or_list(items: tuple[float, ...]) -> Any:
@@ -202,7 +234,9 @@ class CheckResult:
                 "exact": _number(self.loss_exact),
                 "autograd": _number(self.loss_autograd),
             },
+            "mode": self.mode,
             "gradients": [g.to_dict() for g in self.gradients],
+            "hessian": [h.to_dict() for h in self.hessian],
             "forward_expect": [h.to_dict() for h in self.forward_expect],
             "impl_forward": [f.to_dict() for f in self.impl_forward],
             "versions": dict(versions()),
@@ -214,6 +248,13 @@ class CheckResult:
         rows = [(g.param, g.exact, g.envelope, g.expect) for g in self.gradients if g.envelope]
         return rows + [(h.param, h.envelope.center, h.envelope, h) for h in self.forward_expect]
 
+    def further(self) -> list[tuple[str, GradientResult]]:
+        """(label, result) of what is judged beside the gradients: forward mode's values
+        (``--mode both``) and the second derivatives (``--order 2``)."""
+        found = [(f"{g.param} (forward)", g.forward) for g in self.gradients if g.forward]
+        found = found if self.mode == "both" else []
+        return found + [(h.label(), h.entry) for h in self.hessian]
+
     def problems(self) -> list[str]:
         """What did not pass, by kind: ``disagree: w``, ``kink: w``, ``undefined (w, b): 'log(w)'
         is undefined at this point (...)``, ``hand value a mistake: loss``."""
@@ -223,9 +264,10 @@ class CheckResult:
             for f in self.impl_forward
             if f.verdict == "fail"
         ]
+        judged = [(g.param, g) for g in self.gradients] + self.further()
         for kind in ("fail", "undefined", "kink"):
-            bad = [g for g in self.gradients if g.verdict == kind]
-            names = ", ".join(g.param for g in bad)
+            bad = [g for _, g in judged if g.verdict == kind]
+            names = ", ".join(name for name, g in judged if g.verdict == kind)
             if bad and kind == "undefined":
                 why = dict.fromkeys(g.note.partition(": try another point")[0] for g in bad)
                 found.append(f"undefined ({names}): {'; '.join(why)}")

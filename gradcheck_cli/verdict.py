@@ -148,8 +148,9 @@ def _rung(exact: Any, rung: Ladder | None) -> LadderCheck | None:
     d = DTYPES[rung.dtype]
     tolerance = SAFETY * rung.bound + d.tiny
     got = 0.0 if rung.autograd is None else rung.autograd
-    if not math.isfinite(got):
-        return LadderCheck(rung.dtype, rung.autograd, math.inf, tolerance, False)
+    if not math.isfinite(got):  # right only as the overflow of an exact value beyond range
+        right = math.isinf(got) and got * exact > 0 and abs(exact) > d.max
+        return LadderCheck(rung.dtype, rung.autograd, 0.0 if right else math.inf, tolerance, right)
     error = abs(mpmath.mpf(got) - exact)
     passed = error <= tolerance or got == round_to(exact, rung.dtype)
     return LadderCheck(rung.dtype, rung.autograd, float(error), tolerance, bool(passed))

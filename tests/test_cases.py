@@ -1,6 +1,7 @@
 """gradcheck_cli.batch.runner: running many cases, sharing prepared models, per-case errors."""
 
 import dataclasses
+import os
 import subprocess
 import sys
 
@@ -189,9 +190,11 @@ def test_spec_options_passes_every_field_options_knows():
         "expect = {w = 1.5}\ndecimals = 3\n"
     )[0]
     options = spec_options(spec)
-    assert options == Options(
+    assert dataclasses.replace(options, code_dir=None) == Options(
         seed=3, dtype="float64", at=(("w", 2.0),), expect=(("w", "1.5"),), decimals=3
     )
+    # the case file's directory, where its lower / impl modules are found
+    assert options.code_dir == os.path.dirname(os.path.abspath(spec.source))
     assert (spec.expect, spec.decimals) == ((("w", 1.5),), 3)
     names = spec_options(specs_of('[[case]]\nmodel = "a*t"\nparams = ["a"]\n')[0])
     assert (names.params, names.inputs) == (("a",), None)

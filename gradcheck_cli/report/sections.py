@@ -106,6 +106,7 @@ def contributions(g: GradientResult) -> Grid:
 def formulas(result: CheckResult, width: int | None) -> list[Line]:
     per = "per sample, " if result.samples > 1 else ""
     terms = [(f"d loss/d {g.param}", f"= {g.formula}") for g in result.gradients]
+    terms += [(f"{h.label()} loss", f"= {h.entry.formula}") for h in result.hessian]
     size = max(len(t) for t, _ in terms) if terms else 0
     body = [line for t, f in terms for line in definition(t, f, width, term_width=size)]
     return wrap(f"Symbolic gradients ({per}SymPy)", width, style=BOLD) + body
@@ -122,6 +123,8 @@ def problem(result: CheckResult, width: int | None) -> list[Line]:
         ("target", result.target or "-"),
         ("params", ", ".join(result.params)),
     )
+    rows += (("mode", result.mode),) if result.mode != "reverse" else ()
+    rows += (("order", "2 (second derivatives)"),) if result.hessian else ()
     body = [line for t, v in rows for line in definition(t, v, width, term_width=7)]
     return wrap("Problem", width, style=BOLD) + body
 
@@ -188,3 +191,41 @@ def legend(entries: Sequence[tuple[str, str]], width: int | None) -> list[Line]:
         for term, meaning in entries
         for line in definition(term, meaning, width, term_width=size, indent=0, style=DIM)
     ]
+
+
+def judged_grid(title: str, rows: Sequence[tuple[str, GradientResult]], error: Any) -> Grid:
+    """A headline-like table of values judged beside the gradients (forward mode, second
+    derivatives): label, verdict, autograd beside exact, the error (``error`` writes it), bound."""
+    grid = Grid(
+        title,
+        [Column("", False), Column("verdict", False), Column("autograd"), Column("exact")]
+        + [Column("error"), Column("bound")],
+        keys=2,
+        fallback="stack",
+    )
+    for label, g in rows:
+        verdict = Cell(g.verdict, STYLE.get(g.verdict, BOLD))
+        grid.add(
+            Cell(label, BOLD),
+            verdict,
+            number(g.autograd),
+            number(g.exact),
+            error(g),
+            short(g.bound),
+        )
+    return grid
+
+
+def higher(result: CheckResult, error: Any) -> list[Grid]:
+    """Forward mode's gradients (``--mode both``) and the second derivatives (``--order 2``,
+    each pair once)."""
+    grids = []
+    if result.mode == "both":
+        rows = [(g.param, g.forward) for g in result.gradients if g.forward]
+        if rows:
+            title = "Forward mode (dual numbers, one direction per parameter)"
+            grids.append(judged_grid(title, rows, error))
+    if result.hessian:
+        rows = [(h.label(), h.entry) for h in result.hessian]
+        grids.append(judged_grid("Second derivatives (double backward)", rows, error))
+    return grids

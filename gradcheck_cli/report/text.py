@@ -31,6 +31,7 @@ from gradcheck_cli.report.sections import (
     formulas,
     forward,
     hand_grid,
+    higher,
     legend,
     number,
     problem,
@@ -86,6 +87,7 @@ def lines(
     sections = [
         top,
         headline(result).lines(width),
+        *(grid.lines(width) for grid in higher(result, error)),
         notes(result, width),
         hand_grid(hand).lines(width) if hand else [],
         analysis(result).lines(width),
@@ -133,7 +135,8 @@ def headline(result: CheckResult, brief: bool = False) -> Grid:
 
 
 def notes(result: CheckResult, width: int | None) -> list[Line]:
-    found = [(f"{g.param}:", g.note) for g in result.gradients if g.note]
+    judged = [(g.param, g) for g in result.gradients] + result.further()
+    found = [(f"{name}:", g.note) for name, g in judged if g.note]
     if any(g.bound_method == "sympy" for g in result.gradients):
         found.append(
             (
@@ -147,21 +150,22 @@ def notes(result: CheckResult, width: int | None) -> list[Line]:
 
 
 def summary_text(result: CheckResult) -> str:
-    failed = [g.param for g in result.gradients if g.verdict != "pass"]
+    judged = [(g.param, g) for g in result.gradients] + result.further()
+    failed = [name for name, g in judged if g.verdict != "pass"]
     mistakes = [name for name, _, _, h in result.hand_rows() if h and h.classification == "mistake"]
     n = len(result.gradients)
+    kind = "gradients" if len(judged) == n else "derivatives"  # with forward mode, Hessian
+    n = len(judged)
     wrong_forward = any(f.verdict == "fail" for f in result.impl_forward)
     if not failed and not mistakes and not wrong_forward:
-        return f"PASS: all {n} gradients agree with the exact values"
+        return f"PASS: all {n} {kind} agree with the exact values"
     if result.status in ("kink", "undefined") and not mistakes and not wrong_forward:
         what = (
             "at a kink: no derivative, torch's convention applies"
             if result.status == "kink"
             else "undefined at this point: try another point or seed"
         )
-        return (
-            f"{result.status.upper()}: {len(failed)} of {n} gradients {what} ({', '.join(failed)})"
-        )
+        return f"{result.status.upper()}: {len(failed)} of {n} {kind} {what} ({', '.join(failed)})"
     parts = [
         f"--impl's forward value differs from the specification at sample {f.sample} "
         f"(yours {f.autograd!r}, exact {f.exact!r})"
@@ -169,7 +173,7 @@ def summary_text(result: CheckResult) -> str:
         if f.verdict == "fail"
     ]
     if failed:
-        parts.append(f"{len(failed)} of {n} gradients disagree ({', '.join(failed)})")
+        parts.append(f"{len(failed)} of {n} {kind} disagree ({', '.join(failed)})")
     if mistakes:
         plural = len(mistakes) > 1
         parts.append(

@@ -195,3 +195,14 @@ for _k in ("add_.Tensor", "sub_.Tensor", "mul_.Tensor", "mul_.Scalar", "div_.Ten
 for _k in ("div_.Scalar", "clamp_.default", "masked_fill_.Scalar", "fill_.Scalar"):
     HANDLERS[f"aten.{_k}"] = HANDLERS[f"aten.{_k.replace('_.', '.')}"]
 HANDLERS["aten.logical_and_.default"] = HANDLERS["aten.logical_and.default"]
+# forward mode (dual numbers): size checks (no value), zero tangents, the prims of tangent sums
+HANDLERS.update(
+    {
+        "aten.is_same_size.default": lambda tp, n, *a: tp.const(0),
+        "aten._has_same_storage_numel.default": lambda tp, n, *a: tp.const(0),
+        "aten._efficientzerotensor.default": _constlike(lambda a, k: 0),
+        "aten.to.dtype_layout": _ident,
+        "prims.mul.default": _bin(st.mul),
+        "prims.add.default": _bin(st.add),
+    }
+)
