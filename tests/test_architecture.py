@@ -17,7 +17,7 @@ LAYERS = [
     ("errors", "dtypes", "values", "options", "roles", "results", "user_code"),
     ("expr",),
     ("exact",),
-    ("recording", "torch_side"),
+    ("recording", "torch_side", "finite_difference"),
     ("losses",),
     ("rounding",),
     ("verdict",),
