@@ -2,9 +2,9 @@
 
 For every parameter: the exact value (``undefined`` where it does not exist), the rounding bound
 of the graph autograd ran (shared by every parameter), the precision ladder's float64 rung (for
-float32 checks), the kinks at the point, the hand-calculation envelope (``forward_hands``: those
-of the loss and the model output); ``verdict.decide`` turns them into the verdict, and
-``GradientResult`` carries it all to the reports.
+float32 and half-precision checks), the kinks at the point, the hand-calculation envelope
+(``forward_hands``: those of the loss and the model output); ``verdict.decide`` turns them
+into the verdict, and ``GradientResult`` carries it all to the reports.
 """
 
 from __future__ import annotations
@@ -93,10 +93,11 @@ class Gradients:
         return bound
 
     def ladder(self, i: int) -> Any:
-        """The float64 rung of a float32 check (None for float64: the top of the ladder)."""
+        """The float64 rung of a float32, bfloat16 or float16 check (None for float64: the
+        top of the ladder)."""
         from gradcheck_cli import verdict
 
-        if self.options.dtype != "float32":
+        if self.options.dtype == "float64":
             return None
         got, found = self.rung("float64")
         rigorous = found.method == "aten"
