@@ -41,7 +41,9 @@ def test_command_line_options_come_from_the_table():
 
 
 def test_dtype_choices_come_from_the_dtype_table():
-    assert OPTIONS["dtype"].choices == tuple(DTYPES) == ("float32", "float64", "bfloat16", "float16")
+    assert (
+        OPTIONS["dtype"].choices == tuple(DTYPES) == ("float32", "float64", "bfloat16", "float16")
+    )
     assert DTYPES["float32"].unit_roundoff == 2.0**-24 and DTYPES["float64"].bits == 53
     assert DTYPES["float64"].max == sys.float_info.max
     assert DTYPES["float32"].tiny == 2.0**-149
