@@ -142,7 +142,8 @@ def notes(result: CheckResult, width: int | None) -> list[Line]:
         found.append(
             (
                 "bound:",
-                "the torch graph could not be traced, so the bound is the first-order sweep "
+                "the torch graph could not be traced or holds an op not modelled in this dtype, "
+                "so the bound is the first-order sweep "
                 "over the SymPy gradient",
             )
         )
