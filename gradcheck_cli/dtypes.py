@@ -1,6 +1,14 @@
 """The floating-point formats gradcheck works in: one record per dtype, standard library only.
 
 ``DTYPES`` is the one table of supported dtypes; the ``--dtype`` choices come from its keys.
+
+Half precision (bfloat16, float16): torch's CPU kernels hold every tensor in the dtype, but
+compute each elementwise op in float32 and round its result once to the dtype (so ``+ - *`` of
+two half values are correctly rounded, and a fused kernel such as ``mse_loss`` rounds after each
+of its steps), and accumulate reductions (``sum``, ``mean``, a loss's reduction) in float32,
+rounding the total once: ``accumulate`` names that float32. Measured against exact arithmetic
+in ``tests/test_half.py``. Values are drawn in float32 and rounded to the dtype
+(``draw_as``), so a half-precision check sees the float32 check's values rounded.
 """
 
 from __future__ import annotations
@@ -19,6 +27,13 @@ class DType:
     tiny: float  # the smallest positive subnormal
     max: float  # the largest finite value
     torch_name: str  # getattr(torch, torch_name) is the torch dtype
+    accumulate: str = ""  # the dtype CPU kernels compute and reduce in ("": this one)
+    draw_as: str = ""  # the dtype values are drawn in, then rounded to this one ("": this one)
+
+    @property
+    def half(self) -> bool:
+        """Whether torch computes in a wider dtype than it stores (bfloat16, float16)."""
+        return bool(self.accumulate)
 
 
 DTYPES: dict[str, DType] = {
@@ -26,6 +41,17 @@ DTYPES: dict[str, DType] = {
     for d in (
         DType("float32", 24, 2.0**-24, 2.0**-149, (2 - 2.0**-23) * 2.0**127, "float32"),
         DType("float64", 53, 2.0**-53, 2.0**-1074, (2 - 2.0**-52) * 2.0**1023, "float64"),
+        DType(
+            "bfloat16",
+            8,
+            2.0**-8,
+            2.0**-133,
+            (2 - 2.0**-7) * 2.0**127,
+            "bfloat16",
+            "float32",
+            "float32",
+        ),
+        DType("float16", 11, 2.0**-11, 2.0**-24, 65504.0, "float16", "float32", "float32"),
     )
 }
 
@@ -40,12 +66,16 @@ def ulp(value: float, dtype: str) -> float:
 
 
 def floats_between(a: float, b: float, dtype: str) -> int:
-    """How many ``dtype`` values lie between a and b (0 when equal)."""
+    """How many ``dtype`` values lie between a and b (0 when equal), both ``dtype`` values."""
     import numpy
 
-    kind, width = (
-        (numpy.float32, numpy.int32) if dtype == "float32" else (numpy.float64, numpy.int64)
-    )
+    if dtype == "bfloat16":  # bfloat16 is float32's upper half: 2^16 float32 steps per step
+        return floats_between(a, b, "float32") >> 16
+    kind, width = {
+        "float16": (numpy.float16, numpy.int16),
+        "float32": (numpy.float32, numpy.int32),
+        "float64": (numpy.float64, numpy.int64),
+    }[dtype]
 
     def ordinal(x: float) -> int:
         i = int(numpy.array(x, dtype=kind).view(width))

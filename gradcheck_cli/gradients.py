@@ -2,9 +2,9 @@
 
 For every parameter: the exact value (``undefined`` where it does not exist), the rounding bound
 of the graph autograd ran (shared by every parameter), the precision ladder's float64 rung (for
-float32 checks), the kinks at the point, the hand-calculation envelope (``forward_hands``: those
-of the loss and the model output); ``verdict.decide`` turns them into the verdict, and
-``GradientResult`` carries it all to the reports.
+float32 and half-precision checks), the kinks at the point, the hand-calculation envelope
+(``forward_hands``: those of the loss and the model output); ``verdict.decide`` turns them
+into the verdict, and ``GradientResult`` carries it all to the reports.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class Gradients:
         self.traced, self.reason = traced, reason
         self.certified = certified  # per gradient: its Exact value from the program, or None
         self._rungs: dict[str, Any] = {}  # dtype -> (autograd's run, its bounds)
+        self._differences: list[float] | None = None  # --fd: per parameter
 
     def rung(self, dtype: str) -> tuple[Any, Any]:
         """Autograd's values and the rounding bounds in ``dtype``: the run's own dtype, or the
@@ -92,10 +93,11 @@ class Gradients:
         return bound
 
     def ladder(self, i: int) -> Any:
-        """The float64 rung of a float32 check (None for float64: the top of the ladder)."""
+        """The float64 rung of a float32, bfloat16 or float16 check (None for float64: the
+        top of the ladder)."""
         from gradcheck_cli import verdict
 
-        if self.options.dtype != "float32":
+        if self.options.dtype == "float64":
             return None
         got, found = self.rung("float64")
         rigorous = found.method == "aten"
@@ -151,6 +153,7 @@ class Gradients:
             nan_source=self.nan_source,
         )
         envelope, hand = _hand(name, grad, points, o, exact.value)
+        fd = self.finite_difference(i, exact.value) if o.fd else None
         contributions = bounds.contributions[i][:8] if bounds.contributions else ()
         return _result(
             name,
@@ -163,7 +166,20 @@ class Gradients:
             contributions,
             envelope,
             hand,
+            fd,
         )
+
+    def finite_difference(self, i: int, exact: Any) -> Any:
+        """``--fd``: gradcheck's central difference of gradient ``i`` and its conclusion
+        against autograd's float64 gradient (the run's own, or the ladder's float64 rung)."""
+        from gradcheck_cli import finite_difference as fd
+
+        if self._differences is None:
+            p = self.prepared
+            self._differences = fd.central_differences(
+                p.forward, list(self.point.tensors), len(p.roles.params)
+            )
+        return fd.column(self._differences[i], exact, self.rung("float64")[0].grads[i])
 
 
 def _result(
@@ -177,6 +193,7 @@ def _result(
     contributions: Any = (),
     envelope: Any = None,
     hand: Any = None,
+    fd: Any = None,
 ) -> GradientResult:
     return GradientResult(
         param=name,
@@ -202,6 +219,7 @@ def _result(
         left=decision.left,
         right=decision.right,
         convention=decision.convention,
+        finite_difference=fd,
     )
 
 

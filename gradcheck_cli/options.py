@@ -156,6 +156,13 @@ OPTIONS: dict[str, Option] = {
             "reverse (backward), forward (dual numbers) or both.",
             choices=MODES,
         ),
+        Option(
+            "fd",
+            "bool",
+            False,
+            "Also finite differences as torch.autograd.gradcheck takes them (float64, eps 1e-6) "
+            "and the verdict its atol 1e-5 / rtol 1e-3 would give.",
+        ),
         Option("delta", "number", None, "huber: delta (default 1).", above=0, loss=True),
         Option("beta", "number", None, "smooth_l1: beta (default 1).", low=0, loss=True),
         Option("eps", "number", None, "poisson_nll / gaussian_nll: eps.", above=0, loss=True),

@@ -63,6 +63,31 @@ class HandCheck:
 
 
 @dataclass(frozen=True)
+class FiniteDifference:
+    """``--fd``: the central difference torch.autograd.gradcheck takes (float64, step eps) and
+    the conclusion its default tolerances would draw (``finite_difference.py``)."""
+
+    value: float
+    eps: float
+    abs_error: float  # |value - exact|
+    autograd: float | None  # autograd's float64 gradient: what gradcheck compares with
+    atol: float
+    rtol: float
+    torch_gradcheck_would_pass: bool  # |autograd - value| <= atol + rtol * |value|
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": _number(self.value),
+            "eps": self.eps,
+            "abs_error": _number(self.abs_error),
+            "autograd_float64": _number(self.autograd),
+            "atol": self.atol,
+            "rtol": self.rtol,
+            "torch_gradcheck_would_pass": self.torch_gradcheck_would_pass,
+        }
+
+
+@dataclass(frozen=True)
 class GradientResult:
     param: str
     formula: str
@@ -88,6 +113,7 @@ class GradientResult:
     right: float | None = None
     convention: str = ""  # torch's convention at a kink
     forward: Any = None  # GradientResult of forward mode (--mode forward or both), else None
+    finite_difference: FiniteDifference | None = None  # --fd
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +151,9 @@ class GradientResult:
             "right": _number(self.right),
             "convention": self.convention,
             "forward": None if self.forward is None else self.forward.summary(),
+            "finite_difference": self.finite_difference.to_dict()
+            if self.finite_difference
+            else None,
         }
 
     def summary(self) -> dict[str, Any]:

@@ -10,7 +10,9 @@ Seeding follows the autograd tutorial: inputs then the target come from a genera
 same, takes its parameters from ``values.SEED_0_PARAMETERS``); each symbol is one ``randn`` of
 its shape, in order of first appearance. A local ``torch.Generator`` leaves torch's global RNG
 untouched.
-Values are Python floats, which hold float32 and float64 values exactly.
+Half precision (bfloat16, float16) draws in float32 with the same seeds and rounds each value
+to the dtype, so its values are the float32 check's rounded. Values are Python floats, which
+hold every supported dtype's values exactly.
 
 torch itself is imported inside the functions that need it, so that building a problem's
 description stays light.
@@ -24,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import RoleError
 from gradcheck_cli.expr.parse import Expr
 from gradcheck_cli.lowering import lower
@@ -43,14 +46,19 @@ def draw(
     import torch
 
     torch_dtype = getattr(torch, dtype)
+    drawn = getattr(torch, DTYPES[dtype].draw_as or dtype)  # half: float32's draws, rounded
+
+    def randn(count: int, generator: Any) -> tuple[float, ...]:
+        return tuple(torch.randn(count, generator=generator, dtype=drawn).to(torch_dtype).tolist())
+
     values: dict[str, tuple[float, ...]] = {}
     data_seed, weights_seed = generator_seeds(seed)
     data = torch.Generator().manual_seed(data_seed)
     for name in roles.inputs + ((roles.target,) if roles.target else ()):
-        values[name] = tuple(torch.randn(samples, generator=data, dtype=torch_dtype).tolist())
+        values[name] = randn(samples, data)
     weights = torch.Generator().manual_seed(weights_seed)
     for name in roles.params:
-        values[name] = tuple(torch.randn(1, generator=weights, dtype=torch_dtype).tolist())
+        values[name] = randn(1, weights)
     for name, value in (fixed or {}).items():
         rounded = torch.tensor(value, dtype=torch_dtype).item()
         values[name] = (rounded,) * len(values[name])

@@ -2,7 +2,8 @@
 
 Facts about one gradient (``Facts``): its exact value, autograd's value, the rounding bound and
 whether that bound is rigorous (the traced aten graph) or only the SymPy fallback, the precision
-ladder (for float32: the same computation run in float64, with its own bound), and, asked for
+ladder (for float32, bfloat16 and float16: the same computation run in float64, with its own
+bound), and, asked for
 only when the decision needs them, the kinks at the point and where a NaN came from.
 
 The rules, in order:
@@ -16,10 +17,10 @@ The rules, in order:
    infinity where the exact value is finite is a fail; a finite exact value beyond the dtype's
    range expects an infinity of the right sign. An infinite bound (an intermediate overflows
    the dtype) covers nothing: only the correctly rounded value passes.
-3. Beyond tolerance, the precision ladder speaks (float32 recomputed in float64: rounding
-   shrinks by about 2^-29, a real error does not); where the bound is only the SymPy fallback
-   (which may cancel terms torch computes, as in a - a), an error that shrinks like rounding
-   passes.
+3. Beyond tolerance, the precision ladder speaks (float32 or half precision recomputed in
+   float64: rounding shrinks by 2^-29 or more, a real error does not); where the bound is
+   only the SymPy fallback (which may cancel terms torch computes, as in a - a), an error that
+   shrinks like rounding passes.
 4. A kink exactly at the point (a switch whose one-sided derivatives differ, or a jump): no
    derivative exists, so any value between the one-sided derivatives is torch's legitimate
    convention (``kink``); a value outside them is a ``fail``.
@@ -27,8 +28,9 @@ The rules, in order:
    the other branch), a switch of the loss or of the gradient's own formula (bce's backward
    clamps z(1-z) at 1e-12: where z rounds to 1, float32 takes the other branch); a NaN names the
    sub-expression that produced it.
-6. A float32 pass whose float64 rung is off beyond the float64 graph's rigorous tolerance is a
-   ``fail``: an error too small for float32 to show (a backward wrong by a relative 1e-7).
+6. A float32 (or half-precision) pass whose float64 rung is off beyond the float64 graph's
+   rigorous tolerance is a ``fail``: an error too small for the dtype to show (a backward
+   wrong by a relative 1e-7 in float32).
 
 ``ill_conditioned`` flags a pass where kappa leaves fewer than half the dtype's bits correct.
 A check's status is its worst verdict, and a hand value that is a mistake fails it.
@@ -182,20 +184,20 @@ def _kinks(decision: Decision, facts: Facts, rung: Ladder | None) -> Decision:
         )
         return _with(decision, Verdict.KINK, reason, convention=k.convention)
     if decision.verdict is Verdict.PASS and not near:
-        return _below_resolution(decision, rung)
+        return _below_resolution(decision, rung, facts.dtype)
     if facts.autograd is not None and math.isnan(facts.autograd):
         return _with(decision, Verdict.FAIL, f"autograd returned NaN: {facts.nan_source()}")
     return decision
 
 
-def _below_resolution(decision: Decision, rung: Ladder | None) -> Decision:
-    """Rule 6: a float32 pass whose float64 rung is wrong beyond its rigorous bound is an error
-    too small for float32 to show."""
+def _below_resolution(decision: Decision, rung: Ladder | None, dtype: str) -> Decision:
+    """Rule 6: a pass whose float64 rung is wrong beyond its rigorous bound is an error too
+    small for the check's dtype to show."""
     check = decision.ladder
     if check is None or check.passed or rung is None or not rung.rigorous:
         return decision
     reason = (
-        f"wrong below float32's resolution: the same computation in {check.dtype} is off by "
+        f"wrong below {dtype}'s resolution: the same computation in {check.dtype} is off by "
         f"{check.abs_error:.3g}, beyond its tolerance {check.tolerance:.3g}"
     )
     note = "; ".join(n for n in (reason, decision.reason) if n)
@@ -263,7 +265,7 @@ def _measure(facts: Facts) -> Decision:
 
 def shrinks(exact: Any, got: float, got64: float | None, dtype: str) -> bool:
     """True when the float64 recomputation removes the error as rounding would."""
-    if dtype != "float32" or got64 is None or not math.isfinite(got64) or not math.isfinite(got):
+    if dtype == "float64" or got64 is None or not math.isfinite(got64) or not math.isfinite(got):
         return False
     err32, err64 = abs(mpmath.mpf(got) - exact), abs(mpmath.mpf(got64) - exact)
     return err32 > 0 and err64 <= err32 * SHRINK
@@ -271,7 +273,7 @@ def shrinks(exact: Any, got: float, got64: float | None, dtype: str) -> bool:
 
 def confirm(exact: Any, got: float, got64: float | None, dtype: str) -> str:
     """The precision ladder's word on a failure: rounding shrinks in float64, an error does not."""
-    if dtype != "float32" or got64 is None:
+    if dtype == "float64" or got64 is None:
         return "no higher precision to confirm with (float64 is the top of the ladder)"
     if not (math.isfinite(got) and math.isfinite(got64)):
         return ""
@@ -283,7 +285,7 @@ def confirm(exact: Any, got: float, got64: float | None, dtype: str) -> str:
         return f"float64 error shrinks {shrink}: rounding beyond the bound, not an error"
     return (
         f"confirmed by float64: its error {float(err64):.3g} does not shrink "
-        f"(float32 {float(err32):.3g}): a real error"
+        f"({dtype} {float(err32):.3g}): a real error"
     )
 
 

@@ -17,7 +17,7 @@ LAYERS = [
     ("errors", "dtypes", "values", "options", "command_line", "roles", "results", "user_code"),
     ("expr",),
     ("exact",),
-    ("lowering", "recording", "torch_side", "autograd_modes"),
+    ("lowering", "recording", "torch_side", "autograd_modes", "finite_difference"),
     ("losses",),
     ("rounding",),
     ("verdict",),

@@ -358,7 +358,7 @@ def test_errors_of_several_files_are_all_listed(tmp_path):
         ["--quiet"],  # options but no model (no argument at all: the short usage, test_cli)
         ["w*x+b", "--file", "x.toml"],
         ["w*x+b", "--seeds", "3"],
-        ["w*x+b", "--seeds", "1..3", "--dtype", "float16"],
+        ["w*x+b", "--seeds", "1..3", "--dtype", "float8"],
     ],
 )
 def test_usage_errors_exit_2(args):

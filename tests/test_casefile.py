@@ -111,9 +111,9 @@ def test_seed_list_and_case_seed_overrides_default_seeds(tmp_path):
         ('model = "x"\nseeds = "1.5..3"\n', 4, "invalid seed range '1.5..3'"),
         ('model = "x"\nseeds = "0..100000"\n', 4, "100001 seeds"),
         (
-            'model = "x"\ndtype = "float16"\n',
+            'model = "x"\ndtype = "float8"\n',
             4,
-            "unknown dtype 'float16' (supported: float32, float64)",
+            "unknown dtype 'float8' (supported: float32, float64, bfloat16, float16)",
         ),
         ('model = "x"\nat = { w = "big" }\n', 4, "at must map names to finite numbers"),
         ('model = "x"\ninputs = "x"\n', 4, "inputs must be an array of names"),

@@ -117,10 +117,13 @@ def test_undefined_point_exits_1():
         (["w*x+b", "--at", "w"], "--at expects NAME=NUMBER"),
         (["w*x+b", "--at", "w=abc"], "is not a number"),
         (["w*x+b", "--loss", "hinge"], "unknown loss 'hinge'"),
-        (["w*x+b", "--dtype", "float16"], "unknown dtype 'float16' (supported: float32, float64)"),
         (
-            ["w*x+b", "--dtype", "float16", "--seeds", "1..3"],
-            "unknown dtype 'float16' (supported: float32, float64)",
+            ["w*x+b", "--dtype", "float8"],
+            "unknown dtype 'float8' (supported: float32, float64, bfloat16, float16)",
+        ),
+        (
+            ["w*x+b", "--dtype", "float8", "--seeds", "1..3"],
+            "unknown dtype 'float8' (supported: float32, float64, bfloat16, float16)",
         ),
         (["x**(10**10**10)"], "exponent larger than 1024"),
         (["tahn(w*x)"], "unknown function 'tahn' (did you mean 'tanh'?) at column 1"),

@@ -43,7 +43,9 @@ def test_command_line_options_come_from_the_table():
 
 
 def test_dtype_choices_come_from_the_dtype_table():
-    assert OPTIONS["dtype"].choices == tuple(DTYPES) == ("float32", "float64")
+    assert (
+        OPTIONS["dtype"].choices == tuple(DTYPES) == ("float32", "float64", "bfloat16", "float16")
+    )
     assert DTYPES["float32"].unit_roundoff == 2.0**-24 and DTYPES["float64"].bits == 53
     assert DTYPES["float64"].max == sys.float_info.max
     assert DTYPES["float32"].tiny == 2.0**-149
@@ -52,7 +54,10 @@ def test_dtype_choices_come_from_the_dtype_table():
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"dtype": "float16"}, "unknown dtype 'float16' (supported: float32, float64)"),
+        (
+            {"dtype": "float8"},
+            "unknown dtype 'float8' (supported: float32, float64, bfloat16, float16)",
+        ),
         ({"reduction": "mena"}, "unknown reduction 'mena' (supported: mean, sum) (did you mean"),
         ({"samples": 0}, "samples must be between 1 and 100000, got 0"),
         ({"seed": -1}, "seed must be between 0 and 1844674407370955161, got -1"),

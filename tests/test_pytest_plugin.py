@@ -59,7 +59,7 @@ def test_collects_one_item_per_case_and_seed_and_fails_the_bad_ones(pytester, wa
 
 def test_case_file_errors_are_one_collection_error_with_every_message(pytester):
     pytester.makefile(
-        ".gradcheck.toml", broken='[[case]]\nname = "x"\nmodle = "w"\ndtype = "float16"\n'
+        ".gradcheck.toml", broken='[[case]]\nname = "x"\nmodle = "w"\ndtype = "float8"\n'
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
@@ -68,7 +68,7 @@ def test_case_file_errors_are_one_collection_error_with_every_message(pytester):
             "*ERROR collecting broken.gradcheck.toml*",
             "*broken.gradcheck.toml:1: case 'x': missing required key 'model'",
             "*broken.gradcheck.toml:3: case 'x': unknown key 'modle' (did you mean 'model'?)",
-            "*broken.gradcheck.toml:4: case 'x': unknown dtype 'float16' (supported: float32, *",
+            "*broken.gradcheck.toml:4: case 'x': unknown dtype 'float8' (supported: float32, *",
         ]
     )
 

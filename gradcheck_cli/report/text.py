@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from gradcheck_cli.report import finite_difference
 from gradcheck_cli.report.layout import (
     BOLD,
     DIM,
@@ -91,12 +92,15 @@ def lines(
         notes(result, width),
         hand_grid(hand).lines(width) if hand else [],
         analysis(result).lines(width),
+        fd.lines(width) if (fd := finite_difference.grid(result)) else [],
         *([contributions(g).lines(width) for g in result.gradients if g.contributions] * verbose),
         formulas(result, width),
         problem(result, width),
         values(result).lines(width),
         forward(result).lines(width),
-        legend(LEGEND + (HAND_LEGEND if hand else ()), width),
+        legend(
+            LEGEND + (HAND_LEGEND if hand else ()) + (finite_difference.LEGEND if fd else ()), width
+        ),
     ]
     return blank_joined(sections)
 
@@ -141,7 +145,8 @@ def notes(result: CheckResult, width: int | None) -> list[Line]:
         found.append(
             (
                 "bound:",
-                "the torch graph could not be traced, so the bound is the first-order sweep "
+                "the torch graph could not be traced or holds an op not modelled in this dtype, "
+                "so the bound is the first-order sweep "
                 "over the SymPy gradient",
             )
         )

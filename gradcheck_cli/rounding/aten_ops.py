@@ -206,3 +206,33 @@ HANDLERS.update(
         "prims.add.default": _bin(st.add),
     }
 )
+
+# Half precision (bfloat16, float16): the ops whose CPU kernels were measured against exact
+# arithmetic (tests/test_half.py): + - * of two tensors compute in float32 and round once
+# (correctly rounded), mse_loss and mse_loss_backward round after each step as in float32
+# (Vectorized<BFloat16/Half> converts, computes, converts back per operation), sum and mean
+# accumulate in float32 and round the total once (``Tape.reduce_sum``, ``steps.mean``), and
+# the ops that move or make values exactly. Any other op in a half-precision graph falls back
+# to the SymPy bound, and the note says so; so does a Python number in the arithmetic (torch
+# holds it in float32 there, not in the dtype).
+HALF_OPS = frozenset(
+    [f"aten.{v}" for v in _VIEWS if v != "_to_copy.default"]
+    + [
+        f"aten.{name}"
+        for name in (
+            "add.Tensor",
+            "sub.Tensor",
+            "mul.Tensor",
+            "neg.default",
+            "sum.default",
+            "sum.dim_IntList",
+            "mean.default",
+            "mean.dim",
+            "expand.default",
+            "ones_like.default",
+            "zeros_like.default",
+            "mse_loss.default",
+            "mse_loss_backward.default",
+        )
+    ]
+)

@@ -87,7 +87,12 @@ def pow_(tp: Tape, x: int, k: float) -> int:
 
 def mean(tp: Tape, x: int) -> int:
     n = len(tp.prims[x].val)
-    return div(tp, tp.reduce_sum(x), tp.const(n), scalar=True)
+    if not tp.half:
+        return div(tp, tp.reduce_sum(x), tp.const(n), scalar=True)
+    count = tp.const(n)  # half: the float32 total / n in float32, rounded once to the dtype
+    inner = 0 if tp.is_pow2(count) else 2 * tp.acc / tp.u
+    cost = 0 if n == 1 else 1 + inner  # one term: the total is a value of the dtype already
+    return tp.op("div", (tp.reduce_sum(x, rounded=False), count), cost, eta_count=1)
 
 
 def reduce(tp: Tape, x: int, reduction: int) -> int:

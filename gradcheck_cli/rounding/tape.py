@@ -20,6 +20,10 @@ M = mpmath.MPContext()
 M.prec = _PREC
 _TORCH = {getattr(torch, d.torch_name): d for d in DTYPES.values()}
 UNIT = {dt: (d.unit_roundoff, d.tiny) for dt, d in _TORCH.items()}  # u and eta per torch dtype
+ACCUMULATE = {  # the unit roundoff CPU kernels compute in (float32 for bfloat16 and float16)
+    dt: DTYPES[d.accumulate].unit_roundoff if d.half else d.unit_roundoff
+    for dt, d in _TORCH.items()
+}
 FMAX = {dt: d.max for dt, d in _TORCH.items()}
 
 
@@ -95,6 +99,8 @@ class Tape:
     def __init__(self, dtype: torch.dtype):
         self.dtype = dtype
         self.u, self.eta = (M.mpf(t) for t in UNIT[dtype])
+        self.acc = M.mpf(ACCUMULATE[dtype])  # u of the dtype reductions accumulate in
+        self.half = self.acc != self.u  # stored in half precision, computed in float32
         self.fmax = M.mpf(FMAX[dtype])
         self.prims: list[_Prim] = []
         self.owner = ("", "")
@@ -129,10 +135,15 @@ class Tape:
         exact = c == 0 and all(self.prims[a].exact for a in args)
         return self._push(kind, args, val, err, exact, extra)
 
-    def reduce_sum(self, a: int) -> int:
+    def reduce_sum(self, a: int, rounded: bool = True) -> int:
+        """A sum of n terms, any order: ``(n - 1) * u * sum|x|``; in half precision the
+        terms are added in float32 (``acc``) and the total rounded once to the dtype (not
+        ``rounded``: the float32 total, which ``mean`` divides before rounding)."""
         xs = self.prims[a].val
         s = M.fsum(xs)
-        err = (len(xs) - 1) * self.u * M.fsum(abs(x) for x in xs)
+        err = (len(xs) - 1) * self.acc * M.fsum(abs(x) for x in xs)
+        if self.half and rounded and len(xs) > 1:
+            err += self.u * abs(s) + self.eta
         return self._push("sum", (a,), [s], [err], len(xs) == 1 and self.prims[a].exact)
 
     def expand(self, a: int, n: int) -> int:

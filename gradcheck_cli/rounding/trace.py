@@ -8,8 +8,11 @@ performs, and sweeps exact adjoints
 
     E1 = sum_i sum_elements |a_i| * err_i,   err_i = c_i * (u * |v_i| + eta)
 
-with u the unit roundoff (2^-24 float32, 2^-53 float64) and eta the smallest subnormal
-(2^-149, 2^-1074; an underflowing result is off by at most eta/2 per rounding).  Inputs are
+with u the unit roundoff (2^-24 float32, 2^-53 float64, 2^-8 bfloat16, 2^-11 float16) and eta
+the smallest subnormal (2^-149, 2^-1074, 2^-133, 2^-24; an underflowing result is off by at
+most eta/2 per rounding). In half precision a reduction accumulates in float32 and rounds once
+(``(n - 1) * u32 * sum|x| + u * |total|``), and only the ops of ``aten_ops.HALF_OPS``, whose
+kernels were measured, are modelled: any other op falls back to the SymPy bound.  Inputs are
 exact binary values and contribute nothing.  Python constants baked into the graph contribute
 their actual rounding ``|fl(c) - c|`` to the dtype.  A reduction ``sum`` of n terms (any
 order) contributes ``(n - 1) * u * sum|x|`` (first-order bound on all partial-sum roundings).
@@ -64,7 +67,7 @@ from typing import Any
 import torch
 
 from gradcheck_cli.recording import Meta, Recorded, Slot, record
-from gradcheck_cli.rounding.aten_ops import HANDLERS
+from gradcheck_cli.rounding.aten_ops import HALF_OPS, HANDLERS
 from gradcheck_cli.rounding.tape import (
     UNIT,
     M,
@@ -107,7 +110,7 @@ class BoundResult:
 def bound(traced: Recorded, inputs: list[torch.Tensor], dtype: torch.dtype) -> BoundResult:
     """First-order bound E1 on |autograd gradient - exact gradient| for each ``wrt`` input.
 
-    ``inputs`` are 0-D/1-D tensors of ``dtype`` (float32/float64) whose binary values are
+    ``inputs`` are 0-D/1-D tensors of ``dtype`` (any of ``DTYPES``) whose binary values are
     taken as exact. Raises UnsupportedOp for an aten op, shape or dtype outside the supported
     set, OutOfDomain where an exact intermediate is undefined.
     """
@@ -164,6 +167,8 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
             _check_meta(node.meta, tape.dtype, node.target)
             args = [_lookup(a, env) for a in node.args]
             kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()}
+            if tape.half:
+                _check_half(str(node.target), args, kwargs, tape.dtype)
             kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
             out = handler(tape, node, *args, **kwargs)
             env.append(tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out))
@@ -177,6 +182,17 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
         else:
             raise UnsupportedOp(node.op)
     raise UnsupportedOp("recording without output")
+
+
+def _check_half(target: str, args: list, kwargs: dict, dtype: torch.dtype) -> None:
+    """Half precision: only the ops whose kernels were measured (``HALF_OPS``), and their
+    arithmetic on tensors only (a Python number stays float32 inside the kernel)."""
+    name = str(dtype).removeprefix("torch.")
+    if target not in HALF_OPS:
+        raise UnsupportedOp(f"{target}: its {name} kernel is not modelled")
+    arithmetic = target.split(".")[1] in ("add", "sub", "mul")
+    if arithmetic and (not all(isinstance(a, Ref) for a in args) or kwargs.get("alpha", 1) != 1):
+        raise UnsupportedOp(f"{target} with a Python number: not modelled in {name}")
 
 
 def _lookup(arg: Any, env: list[Any]) -> Any:
