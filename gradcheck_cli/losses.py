@@ -191,7 +191,8 @@ LOSSES: dict[str, LossSpec] = {
             _bce,
             _bce_torch,
             "-(y*log z + (1-y)*log(1-z)), logs clamped at -100 and torch's backward "
-            "(z-y)/max(z(1-z), 1e-12); z must be in [0, 1], targets drawn as sigmoid(randn)",
+            "(z-y)/max(z(1-z), float32(1e-12)); z must be in [0, 1], targets drawn as "
+            "sigmoid(randn)",
             target="probability",
         ),
         LossSpec(

@@ -162,3 +162,24 @@ def test_custom_loss_without_target():
     result = check("w*x", loss="z**2", at={"w": 3.0, "x": 2.0}, dtype="float64")
     assert result.target is None
     assert result.gradients[0].exact == 2 * 6.0 * 2.0  # d/dw (w x)^2 = 2 w x * x, exact in binary
+
+
+def test_bce_backward_clamps_at_float32_1e_minus_12_in_every_dtype():
+    # Found by the random run: where z(1-z) < 1e-12 torch's float64 gradient was 1 + 4.0e-9
+    # times the exact one with the clamp at 1e-12: torch holds the clamp as float32(1e-12).
+    import struct
+
+    import mpmath
+
+    from gradcheck_cli import check
+
+    clamp = mpmath.mpf(struct.unpack("f", struct.pack("f", 1e-12))[0])
+    result = check("sigmoid(c - 31)", loss="bce", seed=4169, dtype="float64", reduction="sum")
+    (g,) = result.gradients
+    c, y = (mpmath.mpf(dict(result.values)[k][0]) for k in ("c", "y"))
+    with mpmath.workprec(200):
+        z = 1 / (1 + mpmath.exp(31 - c))
+        assert z * (1 - z) < clamp  # the clamp is active
+        want = (z - y) / clamp * z * (1 - z)
+    assert g.exact == pytest.approx(float(want), rel=1e-15)
+    assert g.verdict == "pass", g.note

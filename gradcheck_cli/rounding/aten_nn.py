@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from gradcheck_cli.expr.catalog.internal import BCE_EPSILON
 from gradcheck_cli.rounding import steps as st
 from gradcheck_cli.rounding.tape import M, Tape
 
@@ -232,8 +233,8 @@ def binary_cross_entropy(tp: Tape, z: int, y: int, weight=None, reduction: int =
 def binary_cross_entropy_backward(tp: Tape, g, z, y, weight=None, reduction: int = 1) -> int:
     n = _n(tp, g, z, y)
     p = st.mul(tp, st.sub(tp, st.one(tp), z), z)
-    eps = st.scalar(tp, 1e-12)
-    m = st.select(tp, [v > 1e-12 for v in _vals(tp, p)], p, tp.expand(eps, n))
+    eps = st.scalar(tp, BCE_EPSILON)  # float32(1e-12) in every dtype, as torch holds it
+    m = st.select(tp, [v > BCE_EPSILON for v in _vals(tp, p)], p, tp.expand(eps, n))
     out = st.div(tp, st.mul(tp, g, st.sub(tp, z, y)), m)
     return st.div(tp, out, tp.const(n), scalar=True) if reduction == 1 else out
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from gradcheck_cli.expr.catalog import numeric as n
 from gradcheck_cli.expr.catalog.spec import FunctionSpec
 
-BCE_EPSILON = "1e-12"  # torch's clamp of z*(1-z) in binary_cross_entropy's backward
+# torch's clamp of z*(1-z) in binary_cross_entropy's backward: 1e-12 held as a float32 (in
+# float64 too: torch's float64 gradient at a clamped point is the exact one times
+# 1e-12 / float32(1e-12) = 1 + 4.0e-9, measured), so the number itself, exactly
+BCE_EPSILON = struct.unpack("f", struct.pack("f", 1e-12))[0]  # 9.999999960041972e-13
+_EXACT_EPSILON = BCE_EPSILON.as_integer_ratio()
 
 
 def _bce(ctx: Any, z: Any, y: Any) -> Any:
@@ -27,11 +32,11 @@ ENTRIES = [
         "bce",
         "torch's binary_cross_entropy of one sample bce(z, y): -(y*max(log z, -100) + "
         "(1-y)*max(log(1-z), -100)); its derivative in z is torch's backward "
-        "(z - y) / max(z*(1-z), 1e-12), the true derivative wherever no clamp is active",
+        "(z - y) / max(z*(1-z), float32(1e-12)), the true derivative wherever no clamp is active",
         _bce,
         sympy="bce",
         derivatives=(
-            lambda s, z, y: (z - y) / s.Max(z * (1 - z), s.Rational(BCE_EPSILON)),
+            lambda s, z, y: (z - y) / s.Max(z * (1 - z), s.Rational(*_EXACT_EPSILON)),
             lambda s, z, y: s.Max(s.log(1 - z), -100) - s.Max(s.log(z), -100),
         ),
         definition=_bce_definition,
