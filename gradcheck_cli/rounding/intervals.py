@@ -5,8 +5,7 @@ value. + - * / and sqrt are IEEE correctly rounded, so a result rounded to neare
 one ulp outwards (``np.nextafter``) encloses the exact result; a step that is exact in float64
 (negation, selection, a product by 0 or +-1) keeps its ends. Functions of the libm kind are
 evaluated lane by lane in Arb balls (python-flint, rigorous) and their ends rounded outwards.
-A sum of n lanes is enclosed by the float sum widened by ``2 n u`` times the sum of
-magnitudes (the first-order error of any summation order is at most ``(n-1) u`` times it).
+A sum of lanes is ``math.fsum`` (correctly rounded) moved one ulp outwards.
 
 Whatever these intervals cannot decide (a NaN, an infinity, a division by an interval holding
 0, a comparison or a sign an interval straddles) raises ``Undecided``: the caller then
@@ -15,6 +14,7 @@ evaluates with the exact mpmath tape instead, so no answer ever rests on a guess
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +24,6 @@ import numpy as np
 from gradcheck_cli.exact.ball import precision
 
 INF = np.inf
-SUM_SLACK = 2.0**-52  # 2u of float64: a sum of n terms is off by at most (n-1)u * sum|x|
 
 
 class Undecided(Exception):
@@ -150,18 +149,15 @@ def select(flags: np.ndarray, a: Iv, b: Iv) -> Iv:
 
 
 def total(a: Iv) -> Iv:
-    """The sum of the lanes, one lane."""
-    n = len(a)
-    slack = n * SUM_SLACK
-    lo = np.sum(a.lo) - slack * np.sum(np.abs(a.lo))
-    hi = np.sum(a.hi) + slack * np.sum(np.abs(a.hi))
-    return widened(np.array([lo]), np.array([hi]))
+    """The sum of the lanes, one lane (``math.fsum`` is correctly rounded: one ulp out)."""
+    return widened(np.array([math.fsum(a.lo)]), np.array([math.fsum(a.hi)]))
 
 
 def upper_sum(x: np.ndarray) -> float:
-    """An upper bound of the sum of nonnegative floats."""
-    s = float(np.sum(x))
-    return float(np.nextafter(s * (1 + len(x) * SUM_SLACK), INF)) if len(x) > 1 else s
+    """An upper bound of the sum of nonnegative floats (itself where one term)."""
+    if len(x) == 1:
+        return float(x[0])
+    return float(np.nextafter(math.fsum(x), INF))
 
 
 # ---------------------------------------------------------------- Arb, lane by lane
