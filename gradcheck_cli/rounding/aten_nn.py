@@ -12,7 +12,7 @@ import math
 
 from gradcheck_cli.expr.catalog.internal import BCE_EPSILON
 from gradcheck_cli.rounding import steps as st
-from gradcheck_cli.rounding.tape import M, Tape
+from gradcheck_cli.rounding.tape import M, Tape, signs
 
 
 def _vals(tp: Tape, x: int) -> list:
@@ -129,7 +129,7 @@ def mish_backward(tp: Tape, g: int, x: int) -> int:
 def log_sigmoid_forward(tp: Tape, x: int) -> tuple[int, int]:
     """(min(x, 0) - log1p(z), z) with the buffer z = exp(-|x|)."""
     xs = _vals(tp, x)
-    ax = tp.op("scale", (x,), 0, 0, extra=[M.sign(v) for v in xs])
+    ax = tp.op("scale", (x,), 0, 0, extra=signs(xs))
     z = st.fn(tp, "exp", st.neg(tp, ax))
     low = st.select(tp, [v < 0 for v in xs], x, _zeros(tp, len(xs)))
     return st.sub(tp, low, st.fn(tp, "log1p", z)), z
@@ -172,7 +172,7 @@ def mse_loss_backward(tp: Tape, g: int, a: int, b: int, reduction: int = 1) -> i
 
 def huber_loss(tp: Tape, a: int, b: int, reduction: int = 1, delta: float = 1.0) -> int:
     d = st.sub(tp, a, b)
-    z = tp.op("scale", (d,), 0, 0, extra=[M.sign(v) for v in _vals(tp, d)])
+    z = tp.op("scale", (d,), 0, 0, extra=signs(_vals(tp, d)))
     quad = st.mul(tp, st.mul(tp, tp.const(0.5), z), z)
     half = st.mul(tp, tp.const(0.5), tp.const(delta))
     lin = st.mul(tp, tp.const(delta), st.sub(tp, z, half))
@@ -191,7 +191,7 @@ def huber_loss_backward(tp: Tape, g, a, b, reduction: int, delta: float) -> int:
 
 def smooth_l1_loss(tp: Tape, a: int, b: int, reduction: int = 1, beta: float = 1.0) -> int:
     d = st.sub(tp, a, b)
-    z = tp.op("scale", (d,), 0, 0, extra=[M.sign(v) for v in _vals(tp, d)])
+    z = tp.op("scale", (d,), 0, 0, extra=signs(_vals(tp, d)))
     quad = st.div(tp, st.mul(tp, st.mul(tp, tp.const(0.5), z), z), tp.const(beta))
     lin = st.sub(tp, z, st.mul(tp, tp.const(0.5), tp.const(beta)))
     return st.reduce(tp, st.select(tp, [v < beta for v in _vals(tp, z)], quad, lin), reduction)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from gradcheck_cli.rounding import steps as st
 from gradcheck_cli.rounding.aten_gamma import GAMMA_HANDLERS
 from gradcheck_cli.rounding.aten_nn import NN_HANDLERS
-from gradcheck_cli.rounding.tape import M, Ref, pick
+from gradcheck_cli.rounding.tape import M, Ref, pick, signs
 
 
 # ---------------------------------------------------------------- aten op handlers
@@ -132,7 +132,7 @@ HANDLERS.update(
             extra=[M.mpf(int(v > t)) for v in tp.prims[y.id].val],
         ),
         "aten.abs.default": lambda tp, n, x: tp.op(
-            "scale", (x.id,), 0, 0, extra=[M.sign(v) for v in tp.prims[x.id].val]
+            "scale", (x.id,), 0, 0, extra=signs(tp.prims[x.id].val)
         ),
         "aten.sgn.default": lambda tp, n, x: _sign(tp, x.id),
         "aten.sign.default": lambda tp, n, x: _sign(tp, x.id),

@@ -64,7 +64,7 @@ def rounding_bounds(
 
     if traced is not None:
         try:
-            result = trace.bound(traced, tensors, tensors[0].dtype)
+            result = trace.fast_bound(traced, tensors, tensors[0].dtype)
         except (UnsupportedOp, OutOfDomain) as exc:
             kind = "unsupported aten op" if isinstance(exc, UnsupportedOp) else "domain"
             detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__

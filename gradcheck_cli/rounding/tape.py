@@ -89,6 +89,14 @@ def _log_positive(a):
     return M.log(a)
 
 
+def signs(values) -> list:
+    """The sign of each value (-1, 0, 1); a tape whose lanes are not mpmath numbers gives
+    its own (``rounding.vector.Lanes.signs``)."""
+    if hasattr(values, "signs"):
+        return values.signs()
+    return [M.sign(v) for v in values]
+
+
 def pick(xs: list, j: int):
     return xs[0] if len(xs) == 1 else xs[j]
 
