@@ -282,7 +282,7 @@ def confirm(exact: Any, got: float, got64: float | None, dtype: str) -> str:
         return ""
     if err64 <= err32 * SHRINK:
         shrink = "exactly" if err64 == 0 else f"by 2^{math.log2(float(err64 / err32)):.0f}"
-        return f"float64 error shrinks {shrink}: rounding beyond the bound, not an error"
+        return f"float64 error shrinks {shrink}: {dtype} arithmetic, not the backward's formula"
     return (
         f"confirmed by float64: its error {float(err64):.3g} does not shrink "
         f"({dtype} {float(err32):.3g}): a real error"
