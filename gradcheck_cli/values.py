@@ -160,13 +160,8 @@ def _convert_table(name: str, value: Any, texts: bool) -> tuple[tuple[str, Any],
 
     ``texts``: numbers may also be given as the text typed (hand values keep their decimals).
     """
-    if isinstance(value, Mapping):
-        pairs = sorted(value.items())
-    elif isinstance(value, list | tuple) and all(
-        isinstance(p, list | tuple) and len(p) == 2 for p in value
-    ):
-        pairs = [tuple(p) for p in value]
-    else:
+    pairs = _pairs(value, sort=True)
+    if pairs is None:
         raise BadValue(f"{name} must be a table of name = number, got {_show(value)}")
     ok = _is_text_number if texts else _is_number
     named = _is_hand_name if texts else _is_name
@@ -176,15 +171,22 @@ def _convert_table(name: str, value: Any, texts: bool) -> tuple[tuple[str, Any],
     return tuple((k, v if isinstance(v, str) else float(v)) for k, v in pairs)
 
 
-def _convert_refs(name: str, value: Any) -> tuple[tuple[str, str], ...]:
-    """A table of function name = "MODULE:ATTR" (a mapping, or (name, text) pairs)."""
+def _pairs(value: Any, sort: bool) -> list[tuple[Any, Any]] | None:
+    """A table as (key, value) pairs: a mapping (sorted by key if ``sort``) or pairs in order;
+    None if it is neither."""
     if isinstance(value, Mapping):
-        pairs = list(value.items())
-    elif isinstance(value, list | tuple) and all(
+        return sorted(value.items()) if sort else list(value.items())
+    if isinstance(value, list | tuple) and all(
         isinstance(p, list | tuple) and len(p) == 2 for p in value
     ):
-        pairs = [tuple(p) for p in value]
-    else:
+        return [tuple(p) for p in value]
+    return None
+
+
+def _convert_refs(name: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """A table of function name = "MODULE:ATTR" (a mapping, or (name, text) pairs)."""
+    pairs = _pairs(value, sort=False)
+    if pairs is None:
         raise BadValue(f'{name} must be a table of NAME = "MODULE:ATTR", got {_show(value)}')
     bad = [f"{k} = {_show(v)}" for k, v in pairs if not (_is_name(k) and _is_text(v))]
     if bad:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gradcheck_cli.report import explain_text
+from gradcheck_cli.report.sections import problem_rows
 
 
 def full(value: float | None) -> str:
@@ -33,16 +34,7 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]], right: int = 1) 
 
 
 def problem(result: Any) -> list[str]:
-    rows = [
-        ("model", f"`z = {result.model}`"),
-        ("loss", f"{result.loss} ({result.reduction})"),
-        ("dtype", result.dtype),
-        ("seed", str(result.seed)),
-        ("samples", str(result.samples)),
-        ("inputs", ", ".join(result.inputs) or "-"),
-        ("target", result.target or "-"),
-        ("params", ", ".join(result.params)),
-    ]
+    rows = [(t, f"`{v}`" if t == "model" else v) for t, v in problem_rows(result)]
     return table(("", ""), rows, right=2)
 
 

@@ -112,7 +112,8 @@ def formulas(result: CheckResult, width: int | None) -> list[Line]:
     return wrap(f"Symbolic gradients ({per}SymPy)", width, style=BOLD) + body
 
 
-def problem(result: CheckResult, width: int | None) -> list[Line]:
+def problem_rows(result: CheckResult) -> tuple[tuple[str, str], ...]:
+    """(term, value) of the problem a check solved (the text and markdown reports')."""
     rows = (
         ("model", f"z = {result.model}"),
         ("loss", f"{result.loss} ({result.reduction})"),
@@ -124,7 +125,11 @@ def problem(result: CheckResult, width: int | None) -> list[Line]:
         ("params", ", ".join(result.params)),
     )
     rows += (("mode", result.mode),) if result.mode != "reverse" else ()
-    rows += (("order", "2 (second derivatives)"),) if result.hessian else ()
+    return rows + ((("order", "2 (second derivatives)"),) if result.hessian else ())
+
+
+def problem(result: CheckResult, width: int | None) -> list[Line]:
+    rows = problem_rows(result)
     body = [line for t, v in rows for line in definition(t, v, width, term_width=7)]
     return wrap("Problem", width, style=BOLD) + body
 
