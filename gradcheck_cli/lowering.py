@@ -52,6 +52,32 @@ def lower_impl(function: Callable[..., Any], symbols: tuple[str, ...]) -> Lowere
     return call
 
 
+_ORIGIN: list[str] = []  # the sub-expressions whose operation torch runs now, innermost last
+
+
+def current_origin() -> str:
+    """The sub-expression of the model whose operation torch is running ('' if none): the
+    recording names the aten ops of the forward pass by it."""
+    return _ORIGIN[-1] if _ORIGIN else ""
+
+
+def attributed(text: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` with ``text`` as the current origin; its result's autograd node carries
+    ``text`` too (``grad_fn.metadata``), so the backward's aten ops are named by it."""
+    _ORIGIN.append(text)
+    try:
+        out = compute()
+    finally:
+        _ORIGIN.pop()
+    node = getattr(out, "grad_fn", None)
+    if node is not None:
+        node.metadata.setdefault(ORIGIN_KEY, text)
+    return out
+
+
+ORIGIN_KEY = "gradcheck_origin"
+
+
 def _compile(
     node: ast.AST, overrides: dict[str, Callable[..., Any]], definitions: Mapping[str, Any]
 ) -> Lowered:
@@ -73,13 +99,14 @@ def _compile(
     if isinstance(node, ast.UnaryOp):
         operand = _compile(node.operand, overrides, definitions)
         if isinstance(node.op, ast.USub):
-            return lambda env: -operand(env)
+            text = ast.unparse(node)
+            return lambda env: (lambda v: attributed(text, lambda: -v))(operand(env))
         return operand
     if isinstance(node, ast.BinOp):
         left = _compile(node.left, overrides, definitions)
         right = _compile(node.right, overrides, definitions)
-        op = _BINARY[type(node.op)]
-        return lambda env: op(left(env), right(env))
+        op, text = _BINARY[type(node.op)], ast.unparse(node)
+        return lambda env: (lambda a, b: attributed(text, lambda: op(a, b)))(left(env), right(env))
     if isinstance(node, ast.Call):
         if node.func.id in definitions and node.func.id not in overrides:
             return _compile_defined(node, overrides, definitions)
@@ -111,13 +138,15 @@ def _compile_call(
     function = overrides[name] if name in overrides else FUNCTIONS[name].torch
     args = [_compile(arg, overrides, definitions) for arg in node.args]
 
+    text = ast.unparse(node)
+
     def call(env: Mapping[str, Any]) -> Any:
         values = [arg(env) for arg in args]
         if values and not any(_is_tensor(v) for v in values):
             import torch
 
             values[0] = torch.as_tensor(values[0], dtype=env["__dtype__"])
-        return function(*values)
+        return attributed(text, lambda: function(*values))
 
     return call
 

@@ -57,6 +57,7 @@ class Node:
     kwargs: Any = None
     meta: Meta | None = None
     value: Any = None
+    origin: str = ""  # the model's sub-expression it computes, or its backward ('' unknown)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,8 @@ def _define_recorder() -> type:
                 return out
             name = f"op{len(self.nodes)}"
             if isinstance(out, torch.Tensor):
-                self.add(Node(name, "call_function", func, refs, krefs, _meta(out)), out)
+                node = Node(name, "call_function", func, refs, krefs, _meta(out), None, _origin())
+                self.add(node, out)
             else:
                 slot = self.add(Node(name, "call_function", func, refs, krefs))
                 for i, item in enumerate(out if isinstance(out, list | tuple) else ()):
@@ -223,6 +225,19 @@ def _define_recorder() -> type:
             return out
 
     return Recorder
+
+
+def _origin() -> str:
+    """The sub-expression an op belongs to: the lowering's current one in the forward pass,
+    the autograd node's (tagged by the lowering) in the backward."""
+    import torch
+
+    from gradcheck_cli.lowering import ORIGIN_KEY, current_origin
+
+    node = torch._C._current_autograd_node()
+    if node is not None:
+        return node.metadata.get(ORIGIN_KEY, "")
+    return current_origin()
 
 
 def _meta(t: Any) -> Meta:

@@ -134,7 +134,7 @@ class GradientResult:
             "bound_method": self.bound_method,
             "note": self.note,
             "contributions": [
-                {"node": n, "op": op, "amount": _number(a)} for n, op, a in self.contributions
+                {"expression": n, "op": op, "amount": _number(a)} for n, op, a in self.contributions
             ],
             "envelope": self.envelope.to_dict() if self.envelope else None,
             "expect": self.expect.to_dict() if self.expect else None,

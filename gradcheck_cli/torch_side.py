@@ -29,7 +29,7 @@ from typing import Any
 from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import RoleError
 from gradcheck_cli.expr.parse import Expr
-from gradcheck_cli.lowering import lower
+from gradcheck_cli.lowering import attributed, lower
 from gradcheck_cli.recording import Recorded, record, replay
 from gradcheck_cli.roles import Roles
 from gradcheck_cli.values import generator_seeds
@@ -129,9 +129,9 @@ def loss_function(
         z = model(env)
         if not isinstance(z, torch.Tensor):
             z = torch.tensor(z, dtype=tensors[0].dtype)
-        z = torch.broadcast_to(z, (samples,))
+        z = attributed("z", lambda: torch.broadcast_to(z, (samples,)))
         target = env[roles.target] if roles.target else None
-        return z, loss(z, target, reduction)
+        return z, attributed("loss", lambda: loss(z, target, reduction))
 
     return forward
 

@@ -95,3 +95,34 @@ def test_a_check_imports_neither_dynamo_nor_inductor():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_bound_contributions_are_named_by_the_models_sub_expressions():
+    from gradcheck_cli import check
+
+    result = check("tanh(w*x)+b", seed=1)
+    named = {(name, op) for g in result.gradients for name, op, _ in g.contributions}
+    assert ("tanh(w * x)", "aten.tanh_backward.default") in named  # a backward op
+    assert ("tanh(w * x)", "aten.tanh.default") in named  # its forward op
+    assert ("loss", "aten.mse_loss_backward.default") in named
+    assert {name for name, _ in named} <= {"w * x", "tanh(w * x)", "tanh(w * x) + b", "loss", "z"}
+
+
+def test_a_user_functions_backward_is_named_by_its_call():
+    from gradcheck_cli import check
+
+    class MyExp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = torch.exp(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    result = check("exp(w*x)+b", seed=1, lowerings={"exp": MyExp.apply})
+    names = {name for g in result.gradients for name, _, _ in g.contributions}
+    assert "exp(w * x)" in names and not any(n.startswith("op") for n in names)

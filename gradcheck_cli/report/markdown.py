@@ -118,7 +118,7 @@ def contributions(result: Any) -> list[str]:
         if g.contributions:
             rows = [(node, op, short(a)) for node, op, a in g.contributions]
             out += ["", f"### Where d loss/d {g.param} loses bits", ""]
-            out += table(("node", "op", "contribution"), rows, right=2)
+            out += table(("expression", "op", "contribution"), rows, right=2)
     return out
 
 

@@ -95,7 +95,7 @@ def hand_verdict(hand: Any) -> Cell:
 def contributions(g: GradientResult) -> Grid:
     grid = Grid(
         f"Where d loss/d {g.param} loses bits (largest terms of the bound)",
-        [Column("node", False), Column("op", False), Column("contribution"), Column("share")],
+        [Column("expression", False), Column("op", False), Column("contribution"), Column("share")],
         fallback="split",
     )
     for node, op, amount in g.contributions:

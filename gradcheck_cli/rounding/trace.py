@@ -187,7 +187,7 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
     env: list[Any] = []
     feed = iter(inputs)
     for node in recorded.nodes:
-        tape.owner = (node.name, str(node.target))
+        tape.owner = (node.origin or node.name, str(node.target))
         if node.op == "placeholder":
             t = next(feed)
             env.append(Ref(_leaf(tape, t)))
