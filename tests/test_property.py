@@ -5,6 +5,8 @@ Each restricted function receives an argument that is inside its domain by const
 exact model, not a domain problem. Near kinks may give `kink`; nothing may give `fail`.
 """
 
+import math
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -92,8 +94,14 @@ def _assert_no_false_fail(model: str, seed: int, dtype: str, loss: str) -> None:
     if not {"w", "b"} & set(parse(model).symbols):
         model = f"w*({model})"
     result = check(model, loss=loss, seed=seed, dtype=dtype, samples=2)
-    bad = [g for g in result.gradients if g.verdict not in ("pass", "kink")]
+    bad = [g for g in result.gradients if g.verdict not in ("pass", "kink") and not _torch_broke(g)]
     assert not bad, (model, seed, dtype, bad)
+
+
+def _torch_broke(g) -> bool:
+    """A fail that confirms itself: torch's gradient is NaN or infinite where the exact one is
+    finite (soft_margin_loss's float32 backward overflows exp(-y*z) into inf/inf)."""
+    return g.verdict == "fail" and not math.isfinite(g.autograd) and math.isfinite(g.exact)
 
 
 # derandomize: every run checks the same expressions (no flaky CI). The default run checks a
