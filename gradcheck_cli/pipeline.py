@@ -190,7 +190,11 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     second = prepared.second and hessian.results(prepared.second, options, point, loss_problem)
     forward = forward_hands(prepared, options, point.points, loss_exact)
     hands = [g.expect for g in gradients] + list(forward)
-    impl = impl_forward(prepared, options, point.points, got.z) if prepared.impl else ()
+    z_exact = tuple(
+        kinks.exact_or_nan(prepared.z_expr, p) if z is None else z.value
+        for z, p in zip(found.z, point.points, strict=True)
+    )
+    impl = impl_forward(prepared, options, point.points, z_exact, got.z) if prepared.impl else ()
     judged = [*gradients, *(h.entry for h in second or ())]
     judged += [g.forward for g in gradients if g.forward and options.mode == "both"]
     status = verdict.overall([*(f.verdict for f in impl), *(g.verdict for g in judged)], hands)
@@ -206,10 +210,7 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         target=roles.target,
         params=roles.params,
         values=point.values,
-        z_exact=tuple(
-            float(kinks.exact_or_nan(prepared.z_expr, p) if z is None else z.value)
-            for z, p in zip(found.z, point.points, strict=True)
-        ),
+        z_exact=tuple(float(z) for z in z_exact),
         z_autograd=got.z,
         loss_exact=math.nan if loss_exact is None else float(loss_exact.value),
         loss_autograd=got.loss,
