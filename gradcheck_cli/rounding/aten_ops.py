@@ -7,10 +7,12 @@ kernel performs; every step records its exact value and a local absolute error b
 
 from __future__ import annotations
 
+from typing import Any
+
 from gradcheck_cli.rounding import steps as st
 from gradcheck_cli.rounding.aten_gamma import GAMMA_HANDLERS
 from gradcheck_cli.rounding.aten_nn import NN_HANDLERS
-from gradcheck_cli.rounding.tape import M, Ref, pick, signs
+from gradcheck_cli.rounding.tape import M, Ref, UnsupportedOp, pick, signs
 
 
 # ---------------------------------------------------------------- aten op handlers
@@ -236,3 +238,14 @@ HALF_OPS = frozenset(
         )
     ]
 )
+
+
+def check_half(target: str, args: list, kwargs: dict, dtype: Any) -> None:
+    """Half precision: only the ops whose kernels were measured (``HALF_OPS``), and their
+    arithmetic on tensors only (a Python number stays float32 inside the kernel)."""
+    name = str(dtype).removeprefix("torch.")
+    if target not in HALF_OPS:
+        raise UnsupportedOp(f"{target}: its {name} kernel is not modelled")
+    arithmetic = target.split(".")[1] in ("add", "sub", "mul")
+    if arithmetic and (not all(isinstance(a, Ref) for a in args) or kwargs.get("alpha", 1) != 1):
+        raise UnsupportedOp(f"{target} with a Python number: not modelled in {name}")

@@ -11,7 +11,7 @@ performs, and sweeps exact adjoints
 with u the unit roundoff (2^-24 float32, 2^-53 float64, 2^-8 bfloat16, 2^-11 float16) and eta
 the smallest subnormal (2^-149, 2^-1074, 2^-133, 2^-24; an underflowing result is off by at
 most eta/2 per rounding). In half precision a reduction accumulates in float32 and rounds once
-(``(n - 1) * u32 * sum|x| + u * |total|``), and only the ops of ``aten_ops.HALF_OPS``, whose
+(``(n - 1) * u32 * sum|x| + u * |total|``), and only the ops of ``aten_ops.HALF_OPS`` (``aten_ops.check_half``), whose
 kernels were measured, are modelled: any other op falls back to the SymPy bound.  Inputs are
 exact binary values and contribute nothing.  Python constants baked into the graph contribute
 their actual rounding ``|fl(c) - c|`` to the dtype.  A reduction ``sum`` of n terms (any
@@ -67,7 +67,7 @@ import torch
 
 from gradcheck_cli.recording import Meta, Recorded, Slot, record
 from gradcheck_cli.rounding import vsweep
-from gradcheck_cli.rounding.aten_ops import HALF_OPS, HANDLERS
+from gradcheck_cli.rounding.aten_ops import HANDLERS, check_half
 from gradcheck_cli.rounding.intervals import Undecided
 from gradcheck_cli.rounding.tape import (
     UNIT,
@@ -199,7 +199,7 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
             args = [_lookup(a, env) for a in node.args]
             kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()}
             if tape.half:
-                _check_half(str(node.target), args, kwargs, tape.dtype)
+                check_half(str(node.target), args, kwargs, tape.dtype)
             kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
             out = handler(tape, node, *args, **kwargs)
             env.append(tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out))
@@ -213,17 +213,6 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
         else:
             raise UnsupportedOp(node.op)
     raise UnsupportedOp("recording without output")
-
-
-def _check_half(target: str, args: list, kwargs: dict, dtype: torch.dtype) -> None:
-    """Half precision: only the ops whose kernels were measured (``HALF_OPS``), and their
-    arithmetic on tensors only (a Python number stays float32 inside the kernel)."""
-    name = str(dtype).removeprefix("torch.")
-    if target not in HALF_OPS:
-        raise UnsupportedOp(f"{target}: its {name} kernel is not modelled")
-    arithmetic = target.split(".")[1] in ("add", "sub", "mul")
-    if arithmetic and (not all(isinstance(a, Ref) for a in args) or kwargs.get("alpha", 1) != 1):
-        raise UnsupportedOp(f"{target} with a Python number: not modelled in {name}")
 
 
 def _leaf(tape: Any, t: torch.Tensor) -> int:
