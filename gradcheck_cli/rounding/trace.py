@@ -11,7 +11,7 @@ performs, and sweeps exact adjoints
 with u the unit roundoff (2^-24 float32, 2^-53 float64, 2^-8 bfloat16, 2^-11 float16) and eta
 the smallest subnormal (2^-149, 2^-1074, 2^-133, 2^-24; an underflowing result is off by at
 most eta/2 per rounding). In half precision a reduction accumulates in float32 and rounds once
-(``(n - 1) * u32 * sum|x| + u * |total|``), and only the ops of ``aten_ops.HALF_OPS`` (``aten_ops.check_half``), whose
+(``(n - 1) * u32 * sum|x| + u * |total|``), and only the ops of ``aten_ops.HALF_OPS``, whose
 kernels were measured, are modelled: any other op falls back to the SymPy bound.  Inputs are
 exact binary values and contribute nothing.  Python constants baked into the graph contribute
 their actual rounding ``|fl(c) - c|`` to the dtype.  A reduction ``sum`` of n terms (any
