@@ -109,20 +109,13 @@ def test_bound_contributions_are_named_by_the_models_sub_expressions():
 
 
 def test_a_user_functions_backward_is_named_by_its_call():
+    from pathlib import Path
+
     from gradcheck_cli import check
+    from gradcheck_cli.user_code import load
 
-    class MyExp(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            y = torch.exp(x)
-            ctx.save_for_backward(y)
-            return y
-
-        @staticmethod
-        def backward(ctx, g):
-            (y,) = ctx.saved_tensors
-            return g * y
-
-    result = check("exp(w*x)+b", seed=1, lowerings={"exp": MyExp.apply})
+    examples = Path(__file__).parent.parent / "examples" / "own_code"
+    my_exp = load("kernels.py:MyExp.apply", examples)
+    result = check("exp(w*x)+b", seed=1, lowerings={"exp": my_exp})
     names = {name for g in result.gradients for name, _, _ in g.contributions}
     assert "exp(w * x)" in names and not any(n.startswith("op") for n in names)
