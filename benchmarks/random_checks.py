@@ -3,7 +3,7 @@
     python benchmarks/random_checks.py [--checks N] [--seed S]
 
 Seeded random models: nested calls of the whole function table (60% with arguments mapped into
-the function's domain as in ``certified_share.SAFE``, the rest raw, so undefined points and
+the function's domain as in ``tests/domains.SAFE``, the rest raw, so undefined points and
 one-line errors occur too), + - * / between them, leaves w, b, c, x, w*x, numbers, pi; every loss
 (a bce model wrapped in sigmoid), float32 or float64, 1-3 samples, mean or sum. Prints counts of
 statuses and of gradient verdicts, bound methods and certification, every check over 30 s,
@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import collections
 import random
+import sys
 import time
 import traceback
+from pathlib import Path
 
-from certified_share import SAFE
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from domains import SAFE  # noqa: E402
 
 from gradcheck_cli.errors import GradcheckError
 from gradcheck_cli.expr.catalog import FUNCTIONS
