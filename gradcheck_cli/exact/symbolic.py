@@ -125,7 +125,9 @@ def gradients(expr: sympy.Expr, params: tuple[str, ...]) -> tuple[sympy.Expr, ..
 
     A derivative SymPy leaves unevaluated of a piecewise constant function (sign(Abs(w)/w))
     is 0, torch's convention (sign' = 0) at its jumps too."""
-    return tuple(_steps_flat(sympy.diff(expr, symbol(name))) for name in params)
+    from gradcheck_cli.exact.derivative import diff
+
+    return tuple(_steps_flat(diff(expr, symbol(name))) for name in params)
 
 
 def _steps_flat(grad: sympy.Expr) -> sympy.Expr:
