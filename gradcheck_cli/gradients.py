@@ -197,7 +197,7 @@ def _result(
 ) -> GradientResult:
     return GradientResult(
         param=name,
-        formula=prepared.formulas[i] if prepared.formulas else str(prepared.grads[i]),
+        expression=prepared.grads[i],
         exact=math.nan if exact is None else float(exact.value),
         autograd=got,
         abs_error=decision.abs_error,

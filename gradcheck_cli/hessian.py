@@ -47,7 +47,6 @@ def prepare(prepared: Any) -> Second:
                 prepared,
                 loss_expr=grad,  # the function the row differentiates (its kinks)
                 grads=second,
-                formulas=tuple(map(str, second)),
                 autograd=torch_side.Autograd(engine, n, cache=not prepared.lowerings),
                 constants=_constants(prepared.constants[i], params) if prepared.constants else (),
                 program=None,

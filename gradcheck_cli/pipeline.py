@@ -40,7 +40,6 @@ class Prepared:
     constants: Any = ()  # per gradient: (symbolic.Constant, d gradient / d constant) pairs
     autograd: Any = None  # torch_side.Autograd: the traced graph, cached across seeds
     program: Any = None  # exact.program.Program: loss, model, gradients, the tree as typed
-    formulas: tuple[str, ...] = ()  # each gradient as printed
     lowerings: Any = None  # the user's implementations of functions (None: torch's own)
     impl: Any = None  # the user's whole model function (--impl), checked against the model
     forward_mode: Any = None  # autograd_modes.ForwardAutograd (--mode forward or both)
@@ -77,7 +76,6 @@ def prepare(
     cache = not lowerings and impl is None  # user code may branch on values: record afresh
     autograd = torch_side.Autograd(forward, len(roles.params), cache=cache)
     compiled = program.compile_program([loss_expr, z_expr, *grads], expr.tree)
-    formulas = tuple(map(str, grads))
     prepared = Prepared(
         expr,
         options,
@@ -90,7 +88,6 @@ def prepare(
         constants,
         autograd,
         compiled,
-        formulas,
         lowerings,
         impl,
     )

@@ -6,10 +6,11 @@ The table and the JSON are both drawn from these objects, so they cannot disagre
 from __future__ import annotations
 
 import math
-import sys
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+from gradcheck_cli.provenance import versions
 
 
 def _number(value: float | None) -> float | str | None:
@@ -17,24 +18,6 @@ def _number(value: float | None) -> float | str | None:
     if value is None or math.isfinite(value):
         return value
     return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-
-
-@cache
-def versions() -> dict[str, str | None]:
-    """The versions of gradcheck, torch and sympy: the modules' own when imported (they are,
-    once a check ran), else the installed distributions' (None if not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from gradcheck_cli import __version__
-
-    found: dict[str, str | None] = {"gradcheck": __version__}
-    for name in ("torch", "sympy"):
-        module = sys.modules.get(name)
-        try:
-            found[name] = module.__version__ if module else version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
 
 
 json_number = _number  # for the result objects of other modules (explain.facts)
@@ -87,10 +70,16 @@ class FiniteDifference:
         }
 
 
+@lru_cache(maxsize=4096)
+def printed(expression: Any) -> str:
+    """A SymPy expression as the reports show it (printed once per gradient of a model)."""
+    return str(expression)
+
+
 @dataclass(frozen=True)
 class GradientResult:
     param: str
-    formula: str
+    expression: Any = field(repr=False)  # the exact gradient (SymPy), shown as ``formula``
     exact: float  # the exact value rounded to float64 (correctly rounded when certified)
     autograd: float | None
     abs_error: float
@@ -114,6 +103,10 @@ class GradientResult:
     convention: str = ""  # torch's convention at a kink
     forward: Any = None  # GradientResult of forward mode (--mode forward or both), else None
     finite_difference: FiniteDifference | None = None  # --fd
+
+    @property
+    def formula(self) -> str:
+        return printed(self.expression)
 
     def to_dict(self) -> dict[str, Any]:
         return {

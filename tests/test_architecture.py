@@ -14,7 +14,17 @@ PACKAGE = Path(__file__).parent.parent / "gradcheck_cli"
 
 # The pipeline, upstream first: a module may import its own layer and the layers before it.
 LAYERS = [
-    ("errors", "dtypes", "values", "options", "command_line", "roles", "results", "user_code"),
+    (
+        "errors",
+        "dtypes",
+        "values",
+        "options",
+        "command_line",
+        "roles",
+        "provenance",
+        "results",
+        "user_code",
+    ),
     ("expr",),
     ("exact",),
     ("lowering", "recording", "torch_side", "autograd_modes", "finite_difference"),

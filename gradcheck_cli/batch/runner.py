@@ -23,7 +23,8 @@ from gradcheck_cli.batch.casefile import CaseSpec, load_cases
 from gradcheck_cli.batch.guard import internal_error, time_limit
 from gradcheck_cli.errors import GradcheckError, TimeLimit
 from gradcheck_cli.options import OPTIONS, Options, make_options
-from gradcheck_cli.results import CheckResult, versions
+from gradcheck_cli.provenance import versions
+from gradcheck_cli.results import CheckResult
 
 __all__ = [
     "BatchInterrupted",
