@@ -57,9 +57,13 @@ def _mul(args: tuple[Any, ...], s: Symbol) -> Any:
 
 
 def _pow(e: Any, s: Symbol) -> Any:
-    """Pow's ``_eval_derivative``: ``self * (dexp*log(base) + dbase*exp/base)``."""
+    """Pow's ``_eval_derivative``: ``self * (dexp*log(base) + dbase*exp/base)``; with a
+    constant exponent the first term is 0 (SymPy's product 0*log(base) is 0 unless log(base)
+    is infinite, that is unless base is provably 0 or infinite) and is not built."""
     base, exp = e.args
     dbase, dexp = _d(base, s), _d(exp, s)
+    if dexp is S.Zero and base.is_zero is not True and base.is_finite is not False:
+        return e * (dbase * exp / base)  # 0*log(base) is 0 (log's own cost: 1 ms per Add)
     return e * (dexp * sympy.log(base) + dbase * exp / base)
 
 
