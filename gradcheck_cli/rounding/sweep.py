@@ -8,34 +8,72 @@ what the seeds share is computed once per step: the partial derivatives of each 
 which lanes are NaN or beyond the dtype's range. A seed whose sweep fails (a NaN it depends
 on, a step not differentiable where it matters) keeps its error, and the first failing
 seed's error is raised: the error a sweep seed by seed would have raised first.
+
+The arithmetic is mpmath's own on the raw values (``libmp``: the functions ``M``'s numbers
+call, at its precision and rounding), without a number object per operation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mpmath.libmp import finf, fnan, fone, fzero, mpf_abs, mpf_add, mpf_mul, mpf_sum
+
 from gradcheck_cli.rounding.tape import M, OutOfDomain, Tape, partials, pick
+
+_PREC, _RND = M.prec, "n"  # what M's arithmetic rounds to (round to nearest: its default)
+
+
+def _raw(d: Any) -> tuple:
+    """A partial derivative (an ``M`` number, or a Python int or float) as a raw value."""
+    return d._mpf_ if hasattr(d, "_mpf_") else M.convert(d)._mpf_
+
+
+def _special(x: tuple) -> bool:
+    """Infinite or NaN (a raw value whose mantissa is 0 but which is not 0)."""
+    return not x[1] and x != fzero
+
+
+def _inert(tape: Tape) -> list[bool]:
+    """Per step: an exact leaf of finite values within range, whose adjoint can only add
+    ``|a| * 0`` to E1: 0 unless an adjoint is infinite or NaN."""
+    return [
+        p.kind == "leaf"
+        and all(e == 0 for e in p.err)
+        and all(M.isfinite(v) and abs(v) <= tape.fmax for v in p.val)
+        for p in tape.prims
+    ]
 
 
 class _Step:
     """What every seed's sweep reads of one step: computed once, on first use."""
 
-    def __init__(self, tape: Tape, i: int) -> None:
+    def __init__(self, tape: Tape, i: int, inert: list[bool]) -> None:
         p = self.p = tape.prims[i]
         self.xs = [tape.prims[g].val for g in p.args]
+        self.inert = [inert[g] for g in p.args]
         self.sizes = [len(x) for x in self.xs]
+        self.err = [e._mpf_ for e in p.err]
+        self.rounded = [j for j, e in enumerate(self.err) if e != fzero]
+        self.exact = [j for j, e in enumerate(self.err) if e == fzero]
         self.nan = [j for j, v in enumerate(p.val) if M.isnan(v)]
         self.over = [j for j, v in enumerate(p.val) if abs(v) > tape.fmax]
         self.parts: dict[int, Any] = {}
 
-    def local(self, a: list) -> Any:
+    def local(self, a: list) -> tuple:
         """sum |a| * err over the lanes (+inf where the float computation overflows on a
         path that matters); a NaN the adjoint depends on is out of the domain."""
-        p = self.p
-        if any(a[j] != 0 for j in self.nan):
+        if any(a[j] != fzero for j in self.nan):
+            p = self.p
             raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
-        local = M.fsum(abs(x) * e for x, e in zip(a, p.err, strict=True))
-        return M.inf if any(a[j] for j in self.over) else local
+        if any(a[j] != fzero for j in self.over):
+            return finf
+        terms = [
+            mpf_mul(mpf_abs(a[j], _PREC, _RND), self.err[j], _PREC, _RND) for j in self.rounded
+        ]
+        if any(_special(a[j]) for j in self.exact):
+            terms.append(fnan)  # |inf| * 0 or NaN * 0 (a lane of error 0 adds 0 otherwise)
+        return mpf_sum(terms, _PREC, _RND)
 
     def partials(self, j: int) -> tuple:
         parts = self.parts.get(j)
@@ -48,6 +86,7 @@ class _Step:
                     p.val[j],
                     pick(p.extra, j) if p.extra else None,
                 )
+                parts = tuple(map(_raw, parts))
             except ZeroDivisionError as exc:
                 parts = exc
             self.parts[j] = parts
@@ -64,29 +103,37 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
         return []
     adj: list[dict[int, list] | None] = [None] * (max(out for out, _ in seeds) + 1)
     for k, (out, j) in enumerate(seeds):
-        lanes = [M.zero] * len(tape.prims[out].val)
-        lanes[j] = M.one
+        lanes = [fzero] * len(tape.prims[out].val)
+        lanes[j] = fone
         _lanes(adj, out)[k] = lanes
     owners: list[dict[tuple[str, str], Any]] = [{} for _ in seeds]
     failed: dict[int, Exception] = {}
+    inert = _inert(tape)
     for i in range(len(adj) - 1, -1, -1):
         here, adj[i] = adj[i], None
         if not here:
             continue
-        step = _Step(tape, i)
+        step = _Step(tape, i, inert)
         for k, a in here.items():
             if k in failed:
                 continue
             try:
                 local = step.local(a)
-                if local:
-                    owners[k][step.p.owner] = owners[k].get(step.p.owner, M.zero) + local
+                if local != fzero:
+                    part = owners[k].get(step.p.owner, fzero)
+                    owners[k][step.p.owner] = mpf_add(part, local, _PREC, _RND)
                 _backprop(step, k, a, adj)
             except Exception as exc:  # noqa: BLE001 (kept for the seed, raised below in order)
                 failed[k] = exc
     if failed:
         raise failed[min(failed)]
-    return [(M.fsum(o.values()), o) for o in owners]
+    return [_numbers(o) for o in owners]
+
+
+def _numbers(owners: dict[tuple[str, str], tuple]) -> tuple[Any, dict]:
+    """A seed's E1 (the sum of its parts) and its parts, as ``M`` numbers."""
+    total = mpf_sum(list(owners.values()), _PREC, _RND)
+    return M.make_mpf(total), {k: M.make_mpf(v) for k, v in owners.items()}
 
 
 def _lanes(adj: list, g: int) -> dict[int, list]:
@@ -103,20 +150,24 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
         _acc(adj, p.args[0], k, [a[0]] * step.sizes[0])
         return
     if p.kind == "expand":
-        _acc(adj, p.args[0], k, [M.fsum(a)])
+        _acc(adj, p.args[0], k, [mpf_sum(a, _PREC, _RND)])
         return
     for j, aj in enumerate(a):
-        if aj == 0:
+        if aj == fzero:
             continue
-        for g, n, d in zip(p.args, step.sizes, step.partials(j), strict=True):
+        parts = step.partials(j)
+        for g, n, d, inert in zip(p.args, step.sizes, parts, step.inert, strict=True):
+            if inert and not _special(aj) and not _special(d):
+                continue  # a finite product: it would add |a| * 0 = 0 to E1, and go no further
             lanes = _lanes(adj, g).get(k)
             if lanes is None:
-                lanes = adj[g][k] = [M.zero] * n
-            lanes[0 if n == 1 else j] += aj * d
+                lanes = adj[g][k] = [fzero] * n
+            i = 0 if n == 1 else j
+            lanes[i] = mpf_add(lanes[i], mpf_mul(aj, d, _PREC, _RND), _PREC, _RND)
 
 
 def _acc(adj: list, g: int, k: int, vals: list) -> None:
     lanes = _lanes(adj, g).get(k)
     if lanes is None:
-        lanes = [M.zero] * len(vals)
-    adj[g][k] = [s + v for s, v in zip(lanes, vals, strict=True)]
+        lanes = [fzero] * len(vals)
+    adj[g][k] = [mpf_add(s, v, _PREC, _RND) for s, v in zip(lanes, vals, strict=True)]
