@@ -7,6 +7,7 @@ into these steps; ``rounding.trace`` sweeps adjoints back through them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import mpmath
@@ -112,6 +113,7 @@ class Tape:
         self.fmax = M.mpf(FMAX[dtype])
         self.prims: list[_Prim] = []
         self.owner = ("", "")
+        self._costs: dict[tuple, tuple] = {}  # (c, eta count) -> (c * u, eta count * eta)
 
     def _push(self, kind, args, val, err, exact, extra=None) -> int:
         self.prims.append(_Prim(kind, tuple(args), val, err, exact, self.owner, extra))
@@ -121,9 +123,7 @@ class Tape:
         return self._push("leaf", (), list(val), [M.zero] * len(val), exact)
 
     def const(self, x: float | int | bool, n: int = 1) -> int:
-        exact_val = M.mpf(x)
-        rounded = torch.tensor(float(x), dtype=torch.float64).to(self.dtype).item()
-        err = abs(M.mpf(rounded) - exact_val)
+        exact_val, err = _constant(x, self.dtype)
         return self._push("leaf", (), [exact_val] * n, [err] * n, err == 0)
 
     def ref(self, x) -> int:
@@ -138,10 +138,17 @@ class Tape:
             _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
             for j in range(n)
         ]
-        ec = c if eta_count is None else eta_count
-        err = [M.zero if M.isnan(v) else c * self.u * abs(v) + ec * self.eta for v in val]
+        scale, floor = self._cost(c, c if eta_count is None else eta_count)
+        err = [M.zero if M.isnan(v) else scale * abs(v) + floor for v in val]
         exact = c == 0 and all(self.prims[a].exact for a in args)
         return self._push(kind, args, val, err, exact, extra)
+
+    def _cost(self, c: float, ec: float) -> tuple:
+        """``c * u`` and ``ec * eta``: a step's error is ``c * u * |v| + ec * eta``."""
+        cost = self._costs.get((c, ec))
+        if cost is None:
+            cost = self._costs[(c, ec)] = (c * self.u, ec * self.eta)
+        return cost
 
     def reduce_sum(self, a: int, rounded: bool = True) -> int:
         """A sum of n terms, any order: ``(n - 1) * u * sum|x|``; in half precision the
@@ -169,6 +176,14 @@ class Tape:
     def is_zero(self, a: int) -> bool:
         p = self.prims[a]
         return p.exact and all(v == 0 for v in p.val)
+
+
+@lru_cache(maxsize=4096)
+def _constant(x: float | int | bool, dtype: torch.dtype) -> tuple:
+    """A Python number as an exact value, and its rounding error ``|fl(x) - x|`` in ``dtype``."""
+    exact_val = M.mpf(x)
+    rounded = torch.tensor(float(x), dtype=torch.float64).to(dtype).item()
+    return exact_val, abs(M.mpf(rounded) - exact_val)
 
 
 def _value(kind: str, xs: list, extra):

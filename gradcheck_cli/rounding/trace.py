@@ -190,23 +190,14 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
     env: list[Any] = []
     feed = iter(inputs)
     for node in recorded.nodes:
-        tape.owner = (node.origin or node.name, str(node.target))
+        target = str(node.target)
+        tape.owner = (node.origin or node.name, target)
         if node.op == "placeholder":
             t = next(feed)
             env.append(Ref(_leaf(tape, t)))
         elif node.op == "call_function":
-            handler = HANDLERS.get(str(node.target))
-            if handler is None:
-                raise UnsupportedOp(str(node.target))
-            _check_meta(node.meta, tape.dtype, node.target)
-            args = [_lookup(a, env) for a in node.args]
-            kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()}
-            if tape.half:
-                check_half(str(node.target), args, kwargs, tape.dtype)
-            kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
-            out = handler(tape, node, *args, **kwargs)
-            env.append(tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out))
-            if _in_place(node):  # later readers of the mutated tensor see the new value
+            env.append(_call(tape, node, target, env))
+            if _in_place(node, target):  # later readers of the mutated tensor see the new value
                 env[node.args[0].index] = env[-1]
         elif node.op == "constant":  # a constant tensor (a number given to a function):
             t = node.value  # its rounding is the caller's constant term
@@ -216,6 +207,21 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
         else:
             raise UnsupportedOp(node.op)
     raise UnsupportedOp("recording without output")
+
+
+def _call(tape: Tape, node: Any, target: str, env: list[Any]) -> Any:
+    """The steps of one aten op (``target``: its name) on the tape: a Ref, or a tuple of them."""
+    handler = HANDLERS.get(target)
+    if handler is None:
+        raise UnsupportedOp(target)
+    _check_meta(node.meta, tape.dtype, target)
+    args = [_lookup(a, env) for a in node.args]
+    kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()}
+    if tape.half:
+        check_half(target, args, kwargs, tape.dtype)
+    kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
+    out = handler(tape, node, *args, **kwargs)
+    return tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out)
 
 
 def _leaf(tape: Any, t: torch.Tensor) -> int:
@@ -232,8 +238,8 @@ def _lookup(arg: Any, env: list[Any]) -> Any:
     return arg
 
 
-def _in_place(node) -> bool:
-    name = str(node.target).split(".")
+def _in_place(node, target: str) -> bool:
+    name = target.split(".")
     return len(name) == 3 and name[1].endswith("_") and isinstance(node.args[0], Slot)
 
 
