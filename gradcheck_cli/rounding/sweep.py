@@ -17,7 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from mpmath.libmp import finf, fnan, fone, fzero, mpf_abs, mpf_add, mpf_mul, mpf_sum
+from mpmath.libmp import (
+    finf,
+    fnan,
+    fnone,
+    fone,
+    fzero,
+    mpf_abs,
+    mpf_add,
+    mpf_mul,
+    mpf_neg,
+    mpf_sum,
+)
 
 from gradcheck_cli.rounding.tape import M, OutOfDomain, Tape, partials, pick
 
@@ -63,16 +74,18 @@ class _Step:
     def local(self, a: list) -> tuple:
         """sum |a| * err over the lanes (+inf where the float computation overflows on a
         path that matters); a NaN the adjoint depends on is out of the domain."""
-        if any(a[j] != fzero for j in self.nan):
+        if self.nan and any(a[j] != fzero for j in self.nan):
             p = self.p
             raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
-        if any(a[j] != fzero for j in self.over):
+        if self.over and any(a[j] != fzero for j in self.over):
             return finf
         terms = [
             mpf_mul(mpf_abs(a[j], _PREC, _RND), self.err[j], _PREC, _RND) for j in self.rounded
         ]
-        if any(_special(a[j]) for j in self.exact):
+        if self.exact and any(_special(a[j]) for j in self.exact):
             terms.append(fnan)  # |inf| * 0 or NaN * 0 (a lane of error 0 adds 0 otherwise)
+        if len(terms) == 1 and not _special(terms[0]):
+            return terms[0]  # a sum of one term of M's precision: that term
         return mpf_sum(terms, _PREC, _RND)
 
     def partials(self, j: int) -> tuple:
@@ -163,11 +176,25 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
             if lanes is None:
                 lanes = adj[g][k] = [fzero] * n
             i = 0 if n == 1 else j
-            lanes[i] = mpf_add(lanes[i], mpf_mul(aj, d, _PREC, _RND), _PREC, _RND)
+            lanes[i] = _plus(lanes[i], _times(aj, d))
 
 
 def _acc(adj: list, g: int, k: int, vals: list) -> None:
     lanes = _lanes(adj, g).get(k)
     if lanes is None:
         lanes = [fzero] * len(vals)
-    adj[g][k] = [mpf_add(s, v, _PREC, _RND) for s, v in zip(lanes, vals, strict=True)]
+    adj[g][k] = [_plus(s, v) for s, v in zip(lanes, vals, strict=True)]
+
+
+def _times(a: tuple, d: tuple) -> tuple:
+    """``a * d`` rounded as M rounds it; by 1 or -1 exact (a value of M's precision)."""
+    if d == fone:
+        return a
+    if d == fnone:
+        return mpf_neg(a)
+    return mpf_mul(a, d, _PREC, _RND)
+
+
+def _plus(s: tuple, v: tuple) -> tuple:
+    """``s + v`` rounded as M rounds it; 0 + v is v (a value of M's precision)."""
+    return v if s == fzero else mpf_add(s, v, _PREC, _RND)
