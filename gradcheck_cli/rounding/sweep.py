@@ -28,6 +28,7 @@ from mpmath.libmp import (
     mpf_mul,
     mpf_neg,
     mpf_sum,
+    to_float,
 )
 
 from gradcheck_cli.rounding.tape import M, OutOfDomain, Tape, partials, pick
@@ -88,9 +89,11 @@ class _Step:
             return terms[0]  # a sum of one term of M's precision: that term
         return mpf_sum(terms, _PREC, _RND)
 
-    def partials(self, j: int) -> tuple:
-        parts = self.parts.get(j)
-        if parts is None:
+    def targets(self, j: int) -> list[tuple]:
+        """Where lane j's adjoint goes: per argument (step, its lane, its size, the partial
+        derivative, whether a finite product there adds nothing: an inert argument)."""
+        found = self.parts.get(j)
+        if found is None:
             p = self.p
             try:
                 parts = partials(
@@ -99,19 +102,25 @@ class _Step:
                     p.val[j],
                     pick(p.extra, j) if p.extra else None,
                 )
-                parts = tuple(map(_raw, parts))
+                found = [
+                    (g, 0 if n == 1 else j, n, d, inert and not _special(d))
+                    for g, n, d, inert in zip(
+                        p.args, self.sizes, map(_raw, parts), self.inert, strict=True
+                    )
+                ]
             except ZeroDivisionError as exc:
-                parts = exc
-            self.parts[j] = parts
-        if isinstance(parts, ZeroDivisionError):
+                found = exc
+            self.parts[j] = found
+        if isinstance(found, ZeroDivisionError):
             raise OutOfDomain(
                 f"{self.p.owner[0]}: {self.p.kind} not differentiable here"
-            ) from parts
-        return parts
+            ) from found
+        return found
 
 
 def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
-    """Per seed (step, component): E1 and its part per owner ``{(node, op): E1 part}``."""
+    """Per seed (step, component): E1 and its part per owner ``{(node, op): E1 part}``
+    (a float)."""
     if not seeds:
         return []
     adj: list[dict[int, list] | None] = [None] * (max(out for out, _ in seeds) + 1)
@@ -144,9 +153,10 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
 
 
 def _numbers(owners: dict[tuple[str, str], tuple]) -> tuple[Any, dict]:
-    """A seed's E1 (the sum of its parts) and its parts, as ``M`` numbers."""
+    """A seed's E1 (the sum of its parts, an ``M`` number) and its parts as floats (what
+    ``float`` of the ``M`` number gives: rounded to nearest)."""
     total = mpf_sum(list(owners.values()), _PREC, _RND)
-    return M.make_mpf(total), {k: M.make_mpf(v) for k, v in owners.items()}
+    return M.make_mpf(total), {k: to_float(v, rnd=_RND) for k, v in owners.items()}
 
 
 def _lanes(adj: list, g: int) -> dict[int, list]:
@@ -168,14 +178,16 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
     for j, aj in enumerate(a):
         if aj == fzero:
             continue
-        parts = step.partials(j)
-        for g, n, d, inert in zip(p.args, step.sizes, parts, step.inert, strict=True):
-            if inert and not _special(aj) and not _special(d):
+        finite = not _special(aj)
+        for g, i, n, d, inert in step.targets(j):
+            if inert and finite:
                 continue  # a finite product: it would add |a| * 0 = 0 to E1, and go no further
-            lanes = _lanes(adj, g).get(k)
+            seeds = adj[g]
+            if seeds is None:
+                seeds = adj[g] = {}
+            lanes = seeds.get(k)
             if lanes is None:
-                lanes = adj[g][k] = [fzero] * n
-            i = 0 if n == 1 else j
+                lanes = seeds[k] = [fzero] * n
             lanes[i] = _plus(lanes[i], _times(aj, d))
 
 
