@@ -130,17 +130,22 @@ class Tape:
         return x.id if isinstance(x, Ref) else self.const(x)
 
     def op(self, kind: str, args, c: float = 1, eta_count: float | None = None, extra=None):
-        xs = [self.prims[a].val for a in args]
-        n = max([len(x) for x in xs] + [len(extra) if extra else 1])  # extra: per lane
-        if any(len(x) not in (1, n) for x in xs):
-            raise UnsupportedOp(f"broadcast {[len(x) for x in xs]}")
-        val = [
-            _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
-            for j in range(n)
-        ]
+        ps = [self.prims[a] for a in args]
+        sizes = [len(p.val) for p in ps]
+        n = max([*sizes, len(extra) if extra else 1])  # extra: per lane
+        if any(size not in (1, n) for size in sizes):
+            raise UnsupportedOp(f"broadcast {sizes}")
+        if n == 1:
+            val = [_value(kind, [p.val[0] for p in ps], extra[0] if extra else None)]
+        else:
+            xs = [p.val for p in ps]
+            val = [
+                _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
+                for j in range(n)
+            ]
         scale, floor = self._cost(c, c if eta_count is None else eta_count)
         err = [M.zero if M.isnan(v) else scale * abs(v) + floor for v in val]
-        exact = c == 0 and all(self.prims[a].exact for a in args)
+        exact = c == 0 and all(p.exact for p in ps)
         return self._push(kind, args, val, err, exact, extra)
 
     def _cost(self, c: float, ec: float) -> tuple:

@@ -216,10 +216,11 @@ def _call(tape: Tape, node: Any, target: str, env: list[Any]) -> Any:
         raise UnsupportedOp(target)
     _check_meta(node.meta, tape.dtype, target)
     args = [_lookup(a, env) for a in node.args]
-    kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()}
+    kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()} if node.kwargs else {}
     if tape.half:
         check_half(target, args, kwargs, tape.dtype)
-    kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
+    if kwargs:
+        kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
     out = handler(tape, node, *args, **kwargs)
     return tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out)
 
