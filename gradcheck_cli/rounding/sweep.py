@@ -58,7 +58,8 @@ def _inert(tape: Tape) -> list[bool]:
 
 
 class _Step:
-    """What every seed's sweep reads of one step: computed once, on first use."""
+    """What every seed's sweep reads of one step, computed once for all of them (the
+    partial derivatives of a lane when a seed first needs them)."""
 
     def __init__(self, tape: Tape, i: int, inert: list[bool]) -> None:
         p = self.p = tape.prims[i]
@@ -145,7 +146,7 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
                     part = owners[k].get(step.p.owner, fzero)
                     owners[k][step.p.owner] = mpf_add(part, local, _PREC, _RND)
                 _backprop(step, k, a, adj)
-            except Exception as exc:  # noqa: BLE001 (kept for the seed, raised below in order)
+            except Exception as exc:  # kept for the seed, raised below in the seeds' order
                 failed[k] = exc
     if failed:
         raise failed[min(failed)]

@@ -1,7 +1,7 @@
 """The tape of exact rounding steps: each primitive floating-point step with its exact value
 (mpmath, 200 bits, a private context) and its local absolute error bound ``c * (u*|v| + eta)``
 (see the table in ``gradcheck_cli.rounding.trace``). ``rounding.aten_ops`` expands aten ops
-into these steps; ``rounding.trace`` sweeps adjoints back through them.
+into these steps; ``rounding.sweep`` sweeps adjoints back through them.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 ``rounding_bound`` records ``torch.autograd.grad(fn(*xs), params)`` as aten ops
 (``gradcheck_cli.recording``), evaluates every node exactly (mpmath, 200 bits, private
 context), expands each aten op into the primitive floating-point steps its CPU kernel
-performs, and sweeps exact adjoints
-``a_i = d g / d v_i`` backwards.  For every gradient component g the bound is
+performs, and sweeps exact adjoints ``a_i = d g / d v_i`` backwards (``rounding.sweep``:
+every gradient component in one pass).  For every gradient component g the bound is
 
     E1 = sum_i sum_elements |a_i| * err_i,   err_i = c_i * (u * |v_i| + eta)
 
