@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gradcheck_cli.rounding import steps as st
+from gradcheck_cli.rounding import sweep as sweep_module
 from gradcheck_cli.rounding.sweep import sweep
 from gradcheck_cli.rounding.tape import M, OutOfDomain, Tape, partials, pick
 
@@ -146,3 +147,13 @@ def test_a_seed_that_never_meets_the_nan_is_swept_alone_cleanly():
     tp, low, clean, high = nan_tape()
     [(e1, parts)] = sweep(tp, [(clean, 0)])
     assert e1 == reference(tp, clean, 0)[0] and list(parts) == [("clean", "aten.mul")]
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 3))
+def test_seeds_swept_in_groups_give_the_same_numbers(seed, monkeypatch):
+    tape, outs = random_tape(seed, torch.float32)
+    seeds = seeds_of(tape, outs)
+    together = outcome(lambda: sweep(tape, seeds))
+    monkeypatch.setattr(sweep_module, "LANES", 1)  # one seed per group
+    alone = outcome(lambda: sweep(tape, seeds))
+    assert repr(alone) == repr(together)

@@ -119,9 +119,22 @@ class _Step:
         return found
 
 
+LANES = 4096  # the lanes of adjoints (seeds times samples) one group of seeds sweeps at a step
+
+
 def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
     """Per seed (step, component): E1 and its part per owner ``{(node, op): E1 part}``
-    (a float)."""
+    (a float). Seeds are swept together in groups of at most ``LANES`` lanes (at the widest
+    step): with many samples, a group of one seed, whose adjoints alone fill memory."""
+    width = max((len(p.val) for p in tape.prims), default=1)
+    group = max(1, LANES // width)
+    inert = _inert(tape)
+    return [
+        s for at in range(0, len(seeds), group) for s in _sweep(tape, seeds[at : at + group], inert)
+    ]
+
+
+def _sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[tuple[Any, dict]]:
     if not seeds:
         return []
     adj: list[dict[int, list] | None] = [None] * (max(out for out, _ in seeds) + 1)
@@ -131,7 +144,6 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
         _lanes(adj, out)[k] = lanes
     owners: list[dict[tuple[str, str], Any]] = [{} for _ in seeds]
     failed: dict[int, Exception] = {}
-    inert = _inert(tape)
     for i in range(len(adj) - 1, -1, -1):
         here, adj[i] = adj[i], None
         if not here:
