@@ -1,12 +1,13 @@
 """The tape of exact rounding steps: each primitive floating-point step with its exact value
 (mpmath, 200 bits, a private context) and its local absolute error bound ``c * (u*|v| + eta)``
 (see the table in ``gradcheck_cli.rounding.trace``). ``rounding.aten_ops`` expands aten ops
-into these steps; ``rounding.trace`` sweeps adjoints back through them.
+into these steps; ``rounding.sweep`` sweeps adjoints back through them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import mpmath
@@ -112,6 +113,7 @@ class Tape:
         self.fmax = M.mpf(FMAX[dtype])
         self.prims: list[_Prim] = []
         self.owner = ("", "")
+        self._costs: dict[tuple, tuple] = {}  # (c, eta count) -> (c * u, eta count * eta)
 
     def _push(self, kind, args, val, err, exact, extra=None) -> int:
         self.prims.append(_Prim(kind, tuple(args), val, err, exact, self.owner, extra))
@@ -121,27 +123,37 @@ class Tape:
         return self._push("leaf", (), list(val), [M.zero] * len(val), exact)
 
     def const(self, x: float | int | bool, n: int = 1) -> int:
-        exact_val = M.mpf(x)
-        rounded = torch.tensor(float(x), dtype=torch.float64).to(self.dtype).item()
-        err = abs(M.mpf(rounded) - exact_val)
+        exact_val, err = _constant(x, self.dtype)
         return self._push("leaf", (), [exact_val] * n, [err] * n, err == 0)
 
     def ref(self, x) -> int:
         return x.id if isinstance(x, Ref) else self.const(x)
 
     def op(self, kind: str, args, c: float = 1, eta_count: float | None = None, extra=None):
-        xs = [self.prims[a].val for a in args]
-        n = max([len(x) for x in xs] + [len(extra) if extra else 1])  # extra: per lane
-        if any(len(x) not in (1, n) for x in xs):
-            raise UnsupportedOp(f"broadcast {[len(x) for x in xs]}")
-        val = [
-            _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
-            for j in range(n)
-        ]
-        ec = c if eta_count is None else eta_count
-        err = [M.zero if M.isnan(v) else c * self.u * abs(v) + ec * self.eta for v in val]
-        exact = c == 0 and all(self.prims[a].exact for a in args)
+        ps = [self.prims[a] for a in args]
+        sizes = [len(p.val) for p in ps]
+        n = max([*sizes, len(extra) if extra else 1])  # extra: per lane
+        if any(size not in (1, n) for size in sizes):
+            raise UnsupportedOp(f"broadcast {sizes}")
+        if n == 1:
+            val = [_value(kind, [p.val[0] for p in ps], extra[0] if extra else None)]
+        else:
+            xs = [p.val for p in ps]
+            val = [
+                _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
+                for j in range(n)
+            ]
+        scale, floor = self._cost(c, c if eta_count is None else eta_count)
+        err = [M.zero if M.isnan(v) else scale * abs(v) + floor for v in val]
+        exact = c == 0 and all(p.exact for p in ps)
         return self._push(kind, args, val, err, exact, extra)
+
+    def _cost(self, c: float, ec: float) -> tuple:
+        """``c * u`` and ``ec * eta``: a step's error is ``c * u * |v| + ec * eta``."""
+        cost = self._costs.get((c, ec))
+        if cost is None:
+            cost = self._costs[(c, ec)] = (c * self.u, ec * self.eta)
+        return cost
 
     def reduce_sum(self, a: int, rounded: bool = True) -> int:
         """A sum of n terms, any order: ``(n - 1) * u * sum|x|``; in half precision the
@@ -169,6 +181,14 @@ class Tape:
     def is_zero(self, a: int) -> bool:
         p = self.prims[a]
         return p.exact and all(v == 0 for v in p.val)
+
+
+@lru_cache(maxsize=4096)
+def _constant(x: float | int | bool, dtype: torch.dtype) -> tuple:
+    """A Python number as an exact value, and its rounding error ``|fl(x) - x|`` in ``dtype``."""
+    exact_val = M.mpf(x)
+    rounded = torch.tensor(float(x), dtype=torch.float64).to(dtype).item()
+    return exact_val, abs(M.mpf(rounded) - exact_val)
 
 
 def _value(kind: str, xs: list, extra):

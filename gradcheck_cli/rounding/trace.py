@@ -3,8 +3,8 @@
 ``rounding_bound`` records ``torch.autograd.grad(fn(*xs), params)`` as aten ops
 (``gradcheck_cli.recording``), evaluates every node exactly (mpmath, 200 bits, private
 context), expands each aten op into the primitive floating-point steps its CPU kernel
-performs, and sweeps exact adjoints
-``a_i = d g / d v_i`` backwards.  For every gradient component g the bound is
+performs, and sweeps exact adjoints ``a_i = d g / d v_i`` backwards (``rounding.sweep``:
+every gradient component in one pass).  For every gradient component g the bound is
 
     E1 = sum_i sum_elements |a_i| * err_i,   err_i = c_i * (u * |v_i| + eta)
 
@@ -66,7 +66,7 @@ from typing import Any
 import torch
 
 from gradcheck_cli.recording import Meta, Recorded, Slot, record
-from gradcheck_cli.rounding import vsweep
+from gradcheck_cli.rounding import sweep, vsweep
 from gradcheck_cli.rounding.aten_ops import HANDLERS, check_half
 from gradcheck_cli.rounding.intervals import Undecided
 from gradcheck_cli.rounding.tape import (
@@ -76,8 +76,6 @@ from gradcheck_cli.rounding.tape import (
     Ref,
     Tape,
     UnsupportedOp,
-    partials,
-    pick,
 )
 from gradcheck_cli.rounding.vector import VecTape
 
@@ -127,7 +125,7 @@ def bound(traced: Recorded, inputs: list[torch.Tensor], dtype: torch.dtype) -> B
             p = next(p for p in tape.prims if any(M.isnan(v) for v in p.val))  # its origin
             raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
     outs = outs[traced.n_values :]
-    results = [_bound_one(tape, o) for o in outs]
+    results = _exact_bounds(tape, outs)
     exact = tuple(
         tuple(tape.prims[o].val) if o is not None else (M.zero,) * inputs[w].numel()
         for o, w in zip(outs, traced.wrt, strict=True)
@@ -157,7 +155,12 @@ def fast_bound(traced: Recorded, inputs: list[torch.Tensor], dtype: torch.dtype)
     try:
         tape = VecTape(dtype)
         outs = _evaluate(traced, inputs, tape)[traced.n_values :]
-        results = [_bound_one(tape, o, vsweep.sweep) for o in outs]
+        results = [
+            _summaries([vsweep.sweep(tape, o, j) for j in range(len(tape.prims[o].val))])
+            if o is not None
+            else _summaries([])
+            for o in outs
+        ]
     except Undecided:
         return bound(traced, inputs, dtype)
     return BoundResult(
@@ -187,23 +190,14 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
     env: list[Any] = []
     feed = iter(inputs)
     for node in recorded.nodes:
-        tape.owner = (node.origin or node.name, str(node.target))
+        target = str(node.target)
+        tape.owner = (node.origin or node.name, target)
         if node.op == "placeholder":
             t = next(feed)
             env.append(Ref(_leaf(tape, t)))
         elif node.op == "call_function":
-            handler = HANDLERS.get(str(node.target))
-            if handler is None:
-                raise UnsupportedOp(str(node.target))
-            _check_meta(node.meta, tape.dtype, node.target)
-            args = [_lookup(a, env) for a in node.args]
-            kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()}
-            if tape.half:
-                check_half(str(node.target), args, kwargs, tape.dtype)
-            kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
-            out = handler(tape, node, *args, **kwargs)
-            env.append(tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out))
-            if _in_place(node):  # later readers of the mutated tensor see the new value
+            env.append(_call(tape, node, target, env))
+            if _in_place(node, target):  # later readers of the mutated tensor see the new value
                 env[node.args[0].index] = env[-1]
         elif node.op == "constant":  # a constant tensor (a number given to a function):
             t = node.value  # its rounding is the caller's constant term
@@ -213,6 +207,22 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
         else:
             raise UnsupportedOp(node.op)
     raise UnsupportedOp("recording without output")
+
+
+def _call(tape: Tape, node: Any, target: str, env: list[Any]) -> Any:
+    """The steps of one aten op (``target``: its name) on the tape: a Ref, or a tuple of them."""
+    handler = HANDLERS.get(target)
+    if handler is None:
+        raise UnsupportedOp(target)
+    _check_meta(node.meta, tape.dtype, target)
+    args = [_lookup(a, env) for a in node.args]
+    kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()} if node.kwargs else {}
+    if tape.half:
+        check_half(target, args, kwargs, tape.dtype)
+    if kwargs:
+        kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
+    out = handler(tape, node, *args, **kwargs)
+    return tuple(map(Ref, out)) if isinstance(out, tuple) else Ref(out)
 
 
 def _leaf(tape: Any, t: torch.Tensor) -> int:
@@ -229,77 +239,19 @@ def _lookup(arg: Any, env: list[Any]) -> Any:
     return arg
 
 
-def _in_place(node) -> bool:
-    name = str(node.target).split(".")
+def _in_place(node, target: str) -> bool:
+    name = target.split(".")
     return len(name) == 3 and name[1].endswith("_") and isinstance(node.args[0], Slot)
 
 
 _IGNORED_KWARGS = {"dtype", "layout", "device", "pin_memory", "memory_format", "non_blocking"}
 
 
-def _backprop(tape: Tape, i: int, a: list, adj: list) -> None:
-    p = tape.prims[i]
-    if p.kind == "leaf":
-        return
-    if p.kind == "sum":
-        _acc(adj, p.args[0], [a[0]] * len(tape.prims[p.args[0]].val))
-        return
-    if p.kind == "expand":
-        _acc(adj, p.args[0], [M.fsum(a)])
-        return
-    xs = [tape.prims[g].val for g in p.args]
-    for j, aj in enumerate(a):
-        if aj == 0:
-            continue
-        try:
-            parts = partials(
-                p.kind, [pick(x, j) for x in xs], p.val[j], pick(p.extra, j) if p.extra else None
-            )
-        except ZeroDivisionError as exc:
-            raise OutOfDomain(f"{p.owner[0]}: {p.kind} not differentiable here") from exc
-        for g, x, d in zip(p.args, xs, parts, strict=True):
-            _acc_one(adj, g, len(tape.prims[g].val), 0 if len(x) == 1 else j, aj * d)
-
-
-def _acc(adj: list, g: int, vals: list) -> None:
-    if adj[g] is None:
-        adj[g] = [M.zero] * len(vals)
-    adj[g] = [s + v for s, v in zip(adj[g], vals, strict=True)]
-
-
-def _acc_one(adj: list, g: int, n: int, j: int, v) -> None:
-    if adj[g] is None:
-        adj[g] = [M.zero] * n
-    adj[g][j] += v
-
-
-def _sweep(tape: Tape, out: int, j: int) -> tuple[Any, dict]:
-    """Exact adjoints of component j of prim `out`; returns (E1, per-owner contributions)."""
-    adj: list = [None] * (out + 1)
-    adj[out] = [M.zero] * len(tape.prims[out].val)
-    adj[out][j] = M.one
-    per_owner: dict[tuple[str, str], Any] = {}
-    for i in range(out, -1, -1):
-        if adj[i] is None:
-            continue
-        p = tape.prims[i]
-        if any(a != 0 and M.isnan(v) for a, v in zip(adj[i], p.val, strict=True)):
-            raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
-        local = M.fsum(abs(a) * e for a, e in zip(adj[i], p.err, strict=True))
-        if any(a and abs(v) > tape.fmax for a, v in zip(adj[i], p.val, strict=True)):
-            local = M.inf  # the float computation overflows on a path that matters
-        if local:
-            per_owner[p.owner] = per_owner.get(p.owner, M.zero) + local
-        _backprop(tape, i, adj[i], adj)
-    return M.fsum(per_owner.values()), per_owner
-
-
-def _bound_one(tape: Any, out: int | None, sweep: Any = None):
-    """(max E1 over components, contributions of the worst component, elementwise E1)."""
-    if out is None:
+def _summaries(sweeps: list) -> tuple:
+    """(max E1 over components, contributions of the worst component, elementwise E1) from
+    each component's (E1, per-owner parts)."""
+    if not sweeps:
         return 0.0, (), ()
-    sweep = sweep or _sweep
-    sweeps = [sweep(tape, out, j) for j in range(len(tape.prims[out].val))]
     worst = max(range(len(sweeps)), key=lambda j: sweeps[j][0])
     items = sweeps[worst][1].items()
     contribs = sorted(
@@ -307,3 +259,13 @@ def _bound_one(tape: Any, out: int | None, sweep: Any = None):
     )
     elementwise = tuple(float(s[0]) for s in sweeps)
     return elementwise[worst], tuple(contribs), elementwise
+
+
+def _exact_bounds(tape: Tape, outs: list[int | None]) -> list[tuple]:
+    """``_summaries`` of each output, every component of every output in one exact sweep."""
+    seeds = [(o, j) for o in outs if o is not None for j in range(len(tape.prims[o].val))]
+    swept = iter(sweep.sweep(tape, seeds))
+    return [
+        _summaries([next(swept) for _ in range(len(tape.prims[o].val))] if o is not None else [])
+        for o in outs
+    ]

@@ -1,0 +1,225 @@
+"""The exact adjoint sweep of ``rounding.trace``: for every component of every gradient (a
+seed), E1 = sum_i sum_lanes |a_i| * err_i and its part per owner, all seeds in one pass
+backwards over the tape.
+
+Each seed keeps its own adjoints, summed in the order a sweep of that seed alone sums them
+(consumers from the last step back), so each seed's E1 and parts are those of its own sweep;
+what the seeds share is computed once per step: the partial derivatives of each lane, and
+which lanes are NaN or beyond the dtype's range. A seed whose sweep fails (a NaN it depends
+on, a step not differentiable where it matters) keeps its error, and the first failing
+seed's error is raised: the error a sweep seed by seed would have raised first.
+
+The arithmetic is mpmath's own on the raw values (``libmp``: the functions ``M``'s numbers
+call, at its precision and rounding), without a number object per operation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mpmath.libmp import (
+    finf,
+    fnan,
+    fnone,
+    fone,
+    fzero,
+    mpf_abs,
+    mpf_add,
+    mpf_mul,
+    mpf_neg,
+    mpf_sum,
+    to_float,
+)
+
+from gradcheck_cli.rounding.tape import M, OutOfDomain, Tape, partials, pick
+
+_PREC, _RND = M.prec, "n"  # what M's arithmetic rounds to (round to nearest: its default)
+
+
+def _raw(d: Any) -> tuple:
+    """A partial derivative (an ``M`` number, or a Python int or float) as a raw value."""
+    return d._mpf_ if hasattr(d, "_mpf_") else M.convert(d)._mpf_
+
+
+def _special(x: tuple) -> bool:
+    """Infinite or NaN (a raw value whose mantissa is 0 but which is not 0)."""
+    return not x[1] and x != fzero
+
+
+def _inert(tape: Tape) -> list[bool]:
+    """Per step: an exact leaf of finite values within range, whose adjoint can only add
+    ``|a| * 0`` to E1: 0 unless an adjoint is infinite or NaN."""
+    return [
+        p.kind == "leaf"
+        and all(e == 0 for e in p.err)
+        and all(M.isfinite(v) and abs(v) <= tape.fmax for v in p.val)
+        for p in tape.prims
+    ]
+
+
+class _Step:
+    """What every seed's sweep reads of one step, computed once for all of them (the
+    partial derivatives of a lane when a seed first needs them)."""
+
+    def __init__(self, tape: Tape, i: int, inert: list[bool]) -> None:
+        p = self.p = tape.prims[i]
+        self.xs = [tape.prims[g].val for g in p.args]
+        self.inert = [inert[g] for g in p.args]
+        self.sizes = [len(x) for x in self.xs]
+        self.err = [e._mpf_ for e in p.err]
+        self.rounded = [j for j, e in enumerate(self.err) if e != fzero]
+        self.exact = [j for j, e in enumerate(self.err) if e == fzero]
+        self.nan = [j for j, v in enumerate(p.val) if M.isnan(v)]
+        self.over = [j for j, v in enumerate(p.val) if abs(v) > tape.fmax]
+        self.parts: dict[int, Any] = {}
+
+    def local(self, a: list) -> tuple:
+        """sum |a| * err over the lanes (+inf where the float computation overflows on a
+        path that matters); a NaN the adjoint depends on is out of the domain."""
+        if self.nan and any(a[j] != fzero for j in self.nan):
+            p = self.p
+            raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
+        if self.over and any(a[j] != fzero for j in self.over):
+            return finf
+        terms = [
+            mpf_mul(mpf_abs(a[j], _PREC, _RND), self.err[j], _PREC, _RND) for j in self.rounded
+        ]
+        if self.exact and any(_special(a[j]) for j in self.exact):
+            terms.append(fnan)  # |inf| * 0 or NaN * 0 (a lane of error 0 adds 0 otherwise)
+        if len(terms) == 1 and not _special(terms[0]):
+            return terms[0]  # a sum of one term of M's precision: that term
+        return mpf_sum(terms, _PREC, _RND)
+
+    def targets(self, j: int) -> list[tuple]:
+        """Where lane j's adjoint goes: per argument (step, its lane, its size, the partial
+        derivative, whether a finite product there adds nothing: an inert argument)."""
+        found = self.parts.get(j)
+        if found is None:
+            p = self.p
+            try:
+                parts = partials(
+                    p.kind,
+                    [pick(x, j) for x in self.xs],
+                    p.val[j],
+                    pick(p.extra, j) if p.extra else None,
+                )
+                found = [
+                    (g, 0 if n == 1 else j, n, d, inert and not _special(d))
+                    for g, n, d, inert in zip(
+                        p.args, self.sizes, map(_raw, parts), self.inert, strict=True
+                    )
+                ]
+            except ZeroDivisionError as exc:
+                found = exc
+            self.parts[j] = found
+        if isinstance(found, ZeroDivisionError):
+            raise OutOfDomain(
+                f"{self.p.owner[0]}: {self.p.kind} not differentiable here"
+            ) from found
+        return found
+
+
+LANES = 4096  # the lanes of adjoints (seeds times samples) one group of seeds sweeps at a step
+
+
+def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
+    """Per seed (step, component): E1 and its part per owner ``{(node, op): E1 part}``
+    (a float). Seeds are swept together in groups of at most ``LANES`` lanes (at the widest
+    step): with many samples, a group of one seed, whose adjoints alone fill memory."""
+    width = max((len(p.val) for p in tape.prims), default=1)
+    group = max(1, LANES // width)
+    inert = _inert(tape)
+    return [
+        s for at in range(0, len(seeds), group) for s in _sweep(tape, seeds[at : at + group], inert)
+    ]
+
+
+def _sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[tuple[Any, dict]]:
+    if not seeds:
+        return []
+    adj: list[dict[int, list] | None] = [None] * (max(out for out, _ in seeds) + 1)
+    for k, (out, j) in enumerate(seeds):
+        lanes = [fzero] * len(tape.prims[out].val)
+        lanes[j] = fone
+        _lanes(adj, out)[k] = lanes
+    owners: list[dict[tuple[str, str], Any]] = [{} for _ in seeds]
+    failed: dict[int, Exception] = {}
+    for i in range(len(adj) - 1, -1, -1):
+        here, adj[i] = adj[i], None
+        if not here:
+            continue
+        step = _Step(tape, i, inert)
+        for k, a in here.items():
+            if k in failed:
+                continue
+            try:
+                local = step.local(a)
+                if local != fzero:
+                    part = owners[k].get(step.p.owner, fzero)
+                    owners[k][step.p.owner] = mpf_add(part, local, _PREC, _RND)
+                _backprop(step, k, a, adj)
+            except Exception as exc:  # kept for the seed, raised below in the seeds' order
+                failed[k] = exc
+    if failed:
+        raise failed[min(failed)]
+    return [_numbers(o) for o in owners]
+
+
+def _numbers(owners: dict[tuple[str, str], tuple]) -> tuple[Any, dict]:
+    """A seed's E1 (the sum of its parts, an ``M`` number) and its parts as floats (what
+    ``float`` of the ``M`` number gives: rounded to nearest)."""
+    total = mpf_sum(list(owners.values()), _PREC, _RND)
+    return M.make_mpf(total), {k: to_float(v, rnd=_RND) for k, v in owners.items()}
+
+
+def _lanes(adj: list, g: int) -> dict[int, list]:
+    if adj[g] is None:
+        adj[g] = {}
+    return adj[g]
+
+
+def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
+    p = step.p
+    if p.kind == "leaf":
+        return
+    if p.kind == "sum":
+        _acc(adj, p.args[0], k, [a[0]] * step.sizes[0])
+        return
+    if p.kind == "expand":
+        _acc(adj, p.args[0], k, [mpf_sum(a, _PREC, _RND)])
+        return
+    for j, aj in enumerate(a):
+        if aj == fzero:
+            continue
+        finite = not _special(aj)
+        for g, i, n, d, inert in step.targets(j):
+            if inert and finite:
+                continue  # a finite product: it would add |a| * 0 = 0 to E1, and go no further
+            seeds = adj[g]
+            if seeds is None:
+                seeds = adj[g] = {}
+            lanes = seeds.get(k)
+            if lanes is None:
+                lanes = seeds[k] = [fzero] * n
+            lanes[i] = _plus(lanes[i], _times(aj, d))
+
+
+def _acc(adj: list, g: int, k: int, vals: list) -> None:
+    lanes = _lanes(adj, g).get(k)
+    if lanes is None:
+        lanes = [fzero] * len(vals)
+    adj[g][k] = [_plus(s, v) for s, v in zip(lanes, vals, strict=True)]
+
+
+def _times(a: tuple, d: tuple) -> tuple:
+    """``a * d`` rounded as M rounds it; by 1 or -1 exact (a value of M's precision)."""
+    if d == fone:
+        return a
+    if d == fnone:
+        return mpf_neg(a)
+    return mpf_mul(a, d, _PREC, _RND)
+
+
+def _plus(s: tuple, v: tuple) -> tuple:
+    """``s + v`` rounded as M rounds it; 0 + v is v (a value of M's precision)."""
+    return v if s == fzero else mpf_add(s, v, _PREC, _RND)
