@@ -77,6 +77,19 @@ def reference_judge(job, found, count, prec):
 
 
 def reference(program, points, jobs):
+    """``certify``'s results the direct way: a job at each point is one job per point."""
+    one = [
+        Job(j.output, j.reduction, j.dtype, (k,))
+        for j in jobs
+        if j.each
+        for k in range(len(points))
+    ]
+    found = iter(direct(program, points, [j for j in jobs if not j.each] + one))
+    whole = [next(found) for j in jobs if not j.each]
+    return [tuple(next(found) for _ in points) if j.each else whole.pop(0) for j in jobs]
+
+
+def direct(program, points, jobs):
     results, pending, prec = [None] * len(jobs), list(range(len(jobs))), 128
     while pending and prec <= MAX_PRECISION:
         found = reference_run(program, points, prec)
@@ -117,6 +130,7 @@ def random_jobs(rng: random.Random, outputs: int, count: int) -> list[Job]:
         given = tuple(rng.choice(range(count)) for _ in range(rng.randint(1, 4)))
         jobs.append(Job(output, rng.choice(["sum", "mean"]), dtype, given))  # any order, repeats
         jobs += [Job(output, points=(k,)) for k in range(count)]
+        jobs.append(Job(output, rng.choice(["sum", "mean"]), dtype, each=True))
     return jobs
 
 
@@ -151,7 +165,7 @@ def test_random_programs_exercise_every_outcome():
         points = random_points(rng, 7)
         for result in certify(program, points, random_jobs(rng, 4, len(points))):
             seen.add(type(result).__name__)
-    assert seen == {"Exact", "NoneType", "bool"}
+    assert seen == {"Exact", "NoneType", "bool", "tuple"}
 
 
 def edge_balls() -> list[arb]:
@@ -179,3 +193,17 @@ def test_judge_decides_as_narrow_and_mpmath(dtype, prec):
         with precision(prec):
             got = judge(ball, dtype, prec)
         assert (WIDER if got is CERTIFY_WIDER else got) == want, (ball, dtype)
+
+
+def test_only_the_points_still_too_wide_are_evaluated_again():
+    """(w + x) - w at w = 1e30, x = 1e-30 cancels 200 bits: those points need 256 bits and
+    are certified there, the others (w = 1, x = 0.1 k) at 128 bits, as the direct way does."""
+    expr = parse("(w + x) - w")
+    program = compile_program([], expr.tree)  # as typed: SymPy would simplify it to x
+    points = [{"w": 1e30, "x": 1e-30 * k} if k % 3 else {"w": 1.0, "x": 0.1 * k} for k in range(7)]
+    jobs = [Job(0, each=True), Job(0, "mean"), Job(0, each=True, dtype=None)]
+    found = certify(program, points, jobs)
+    assert found == reference(program, points, jobs)
+    assert [z.prec for z in found[0]] == [128 if k % 3 == 0 else 256 for k in range(7)]
+    assert [float(z.value) for z in found[0]] == [p["x"] for p in points]
+    assert found[1].prec == 256 and found[2] == (True,) * 7

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import mpmath
@@ -34,48 +35,50 @@ from gradcheck_cli.exact.evaluate import (
 )
 from gradcheck_cli.exact.program import FAILURES, Program
 
-__all__ = ["WIDER", "Job", "certify", "evaluator", "judge", "run"]
+__all__ = ["WIDER", "Job", "certify", "evaluator", "judge"]
 
 
 @dataclass(frozen=True)
 class Job:
     """An output to certify: over ``points`` (indices; None: all), reduced (``sum``/``mean``),
-    to round to one value of ``dtype``; ``dtype`` None: only whether it has a value."""
+    to round to one value of ``dtype``; ``dtype`` None: only whether it has a value.
+    ``each``: at every point on its own (``points`` unused), a tuple of one result per point,
+    each as ``Job(output, reduction, dtype, (k,))``'s."""
 
     output: int
     reduction: str = "sum"
     dtype: str | None = "float64"
     points: tuple[int, ...] | None = None
+    each: bool = False
 
 
 def certify(program: Program, points: Sequence[Mapping[str, float]], jobs: Sequence[Job]) -> list:
     """Per job: its ``Exact`` value (certified), True for a job that only asks whether the
     output has a value and has one, or None where the mpmath path must say (no value here,
     beyond every dtype's range, or not narrow enough at MAX_PRECISION)."""
-    results: list[Any] = [None] * len(jobs)
-    pending = list(range(len(jobs)))
+    results: list[Any] = [[None] * len(points) if job.each else None for job in jobs]
+    todo: dict[int, Any] = {
+        j: range(len(points)) if job.each else None for j, job in enumerate(jobs)
+    }
     prec = 128
-    while pending and prec <= MAX_PRECISION:
-        judged = _Pass(program, points, [jobs[j] for j in pending], prec).results
-        for j, result in zip(pending, judged, strict=True):
-            results[j] = result
-        pending, prec = [j for j in pending if results[j] is WIDER], prec * 2
-    return [None if r is WIDER else r for r in results]
+    while todo and prec <= MAX_PRECISION:
+        judged = _Pass(program, points, jobs, todo, prec).results
+        wider: dict[int, Any] = {}
+        for j, result in judged.items():
+            if jobs[j].each:  # per open point, in order
+                for k, one in zip(todo[j], result, strict=True):
+                    results[j][k] = None if one is WIDER else one
+                if open_ := [k for k, one in zip(todo[j], result, strict=True) if one is WIDER]:
+                    wider[j] = open_
+            elif result is WIDER:
+                wider[j] = None
+            else:
+                results[j] = result
+        todo, prec = wider, prec * 2
+    return [tuple(r) if job.each else r for r, job in zip(results, jobs, strict=True)]
 
 
 WIDER = object()  # not narrow enough yet: again at twice the precision
-_OPEN = object()  # not judged yet in this pass
-
-
-def run(program: Program, points: Sequence[Mapping[str, float]], prec: int) -> list[list[Any]]:
-    """Per point, the ``arb`` of each output at ``prec`` bits (None: no value here)."""
-    slots = [o for o in program.outputs if o is not None]
-    with precision(prec) as ctx:
-        evaluate = evaluator(ctx, program, slots)
-        return [
-            [None if o is None else values[o] for o in program.outputs]
-            for values in map(evaluate, points)
-        ]
 
 
 def evaluator(ctx: Any, program: Program, slots: Sequence[int]) -> Callable[[Any], list]:
@@ -112,76 +115,85 @@ def _bound(ctx: Any, step: Any) -> Callable[[list], Any]:
     A step without a value (an argument without one unless lazy, a failure, a result that
     is not finite) is None."""
     _, fn, args, lazy = step
-    if not lazy and len(args) == 1:
-        (a,) = args
+    if lazy or len(args) > 3:
+        return partial(_general, ctx, fn, args, lazy)
+    a, b, c = (*args, 0, 0, 0)[:3]
+    arity = len(args)
 
-        def compute(values: list) -> Any:
-            x = values[a]
-            if x is None:
-                return None
-            try:
-                value = fn(ctx, x)
-            except FAILURES:
-                return None
-            return value if value.is_finite() else None
-
-    elif not lazy and len(args) == 2:
-        a, b = args
-
-        def compute(values: list) -> Any:
-            x, y = values[a], values[b]
-            if x is None or y is None:
-                return None
-            try:
+    def compute(values: list) -> Any:
+        x, y, z = values[a], values[b], values[c]
+        try:
+            if arity == 2:
+                if x is None or y is None:
+                    return None
                 value = fn(ctx, x, y)
-            except FAILURES:
-                return None
-            return value if value.is_finite() else None
-
-    else:
-
-        def compute(values: list) -> Any:
-            given = [values[i] for i in args]
-            if not lazy and any(v is None for v in given):
-                return None
-            try:
-                value = fn(ctx, *given)
-            except FAILURES:
-                return None
-            return value if value.is_finite() else None
+            elif arity == 1:
+                if x is None:
+                    return None
+                value = fn(ctx, x)
+            elif arity == 3:
+                if x is None or y is None or z is None:
+                    return None
+                value = fn(ctx, x, y, z)
+            else:
+                value = fn(ctx)
+        except FAILURES:
+            return None
+        return value if value.is_finite() else None
 
     return compute
 
 
-class _Pass:
-    """One pass over the points at ``prec`` bits: ``results``, per job its value, None,
-    True (a value everywhere) or WIDER."""
+def _general(ctx: Any, fn: Any, args: tuple[int, ...], lazy: bool, values: list) -> Any:
+    given = [values[i] for i in args]
+    if not lazy and any(v is None for v in given):
+        return None
+    try:
+        value = fn(ctx, *given)
+    except FAILURES:
+        return None
+    return value if value.is_finite() else None
 
-    def __init__(self, program: Program, points: Sequence[Any], jobs: Sequence[Job], prec: int):
-        self.jobs, self.prec, self.count = jobs, prec, len(points)
-        self.results: list[Any] = [_OPEN] * len(jobs)
-        self.slots = [program.outputs[job.output] for job in jobs]
+
+class _Pass:
+    """One pass over the points at ``prec`` bits of the jobs in ``todo`` (job -> its open
+    points: all of an ``each`` job's at first; None for the others). ``results``: per job its
+    value, None, True (a value everywhere) or WIDER; an ``each`` job's, a list of those, one
+    per open point in order."""
+
+    def __init__(self, program: Program, points: Sequence[Any], jobs: Sequence[Job], todo, prec):
+        self.jobs, self.prec = jobs, prec
+        self.results: dict[int, Any] = {}
+        self.slots = {j: program.outputs[jobs[j].output] for j in todo}
         self.sums: dict[int, Any] = {}  # job over every point -> its sum so far (None: no term)
+        self.each: list[tuple[int, Any]] = []  # per point job -> its open points
         self.due: dict[int, list[int]] = {}  # point -> the jobs over given points needing it
         self.kept: dict[int, dict[int, Any]] = {}  # such a job -> its balls so far
-        self.need: dict[int, int] = {}  # such a job -> how many points it needs
-        for j, job in enumerate(jobs):
-            if self.slots[j] is None:
-                self.results[j] = None  # not compiled: the mpmath path
-            elif not job.points:
-                self.sums[j] = None
-            else:
-                self.kept[j], self.need[j] = {}, len(set(job.points))
-                for k in set(job.points):
-                    self.due.setdefault(k, []).append(j)
-        order = range(len(points)) if self.sums else sorted(self.due)
-        slots = [s for j, s in enumerate(self.slots) if self.results[j] is _OPEN]
+        for j in todo:
+            self.add(j, todo[j])
+        wanted = set(self.due).union(*(open_ for _, open_ in self.each if len(open_) < len(points)))
+        every = self.sums or any(len(open_) == len(points) for _, open_ in self.each)
+        slots = [s for s in self.slots.values() if s is not None]
         with precision(prec) as ctx:
             evaluate = evaluator(ctx, program, slots)
-            for k in order:
+            for k in range(len(points)) if every else sorted(wanted):
                 self.visit(k, evaluate(points[k]))
-            for j in self.sums:
-                self.results[j] = self.reduced(j, self.sums[j], self.count)
+            for j, total in self.sums.items():
+                self.results[j] = self.reduced(j, total, len(points))
+
+    def add(self, j: int, open_: Any) -> None:
+        job = self.jobs[j]
+        if self.slots[j] is None:  # not compiled: the mpmath path
+            self.results[j] = [None] * len(open_) if job.each else None
+        elif job.each:
+            self.results[j] = []
+            self.each.append((j, open_ if type(open_) is range else set(open_)))
+        elif not job.points:
+            self.sums[j] = None
+        else:
+            self.kept[j] = {}
+            for k in set(job.points):
+                self.due.setdefault(k, []).append(j)
 
     def visit(self, k: int, values: list[Any]) -> None:
         sums, slots = self.sums, self.slots
@@ -191,18 +203,20 @@ class _Pass:
                 sums[j] = _NONE
             else:
                 sums[j] = ball if total is None else total + ball
+        for j, open_ in self.each:
+            if k in open_:
+                ball = values[slots[j]]
+                self.results[j].append(None if ball is None else self.reduced(j, ball, 1))
         for j in self.due.get(k, ()):
             kept = self.kept[j]
             kept[k] = values[slots[j]]
-            if len(kept) == self.need[j]:  # the job's last point
+            if len(kept) == len(set(self.jobs[j].points)):  # the job's last point
                 self.results[j] = self.given(j, [kept[i] for i in self.jobs[j].points])
                 del self.kept[j]
 
     def given(self, j: int, balls: list[Any]) -> Any:
         if any(b is None for b in balls):
             return None
-        if self.jobs[j].dtype is None:
-            return True
         total = balls[0]
         for b in balls[1:]:
             total = total + b
@@ -222,27 +236,36 @@ _NONE = object()  # a sum with a term without a value
 
 def judge(ball: arb, dtype: str, prec: int) -> Any:
     """A reduced enclosure judged as ``evaluate.exact_reduced`` judges one: None beyond every
-    dtype's range (the mpmath path gives its marker), WIDER unless ``evaluate.narrow``,
-    else the certified midpoint at ``prec`` bits. In mpmath's own low-level functions, with
-    its working precision and rounding, so that each comparison and value is mpmath's."""
-    lo, hi = ball.lower()._mpf_, ball.upper()._mpf_
-    if libmp.mpf_gt(lo, _BEYOND) or libmp.mpf_lt(hi, _NEG_BEYOND):
+    dtype's range (the mpmath path gives its marker), WIDER unless ``evaluate.narrow``, else
+    the certified midpoint at ``prec`` bits. The ends are exact, so comparing them in Arb is
+    exact; the rest is mpmath's own low-level functions, with its working precision and
+    rounding, so that each decision and value is mpmath's."""
+    lo, hi = ball.lower(), ball.upper()
+    if lo > _BEYOND or hi < -_BEYOND:
         return None
-    if not _narrow(lo, hi, dtype):
+    low, high = lo._mpf_, hi._mpf_
+    width = hi - lo  # encloses the exact width: certainly below 2^-81 of both ends ...
+    relative = width * _HALF_WIDTH < abs(lo) and width * _HALF_WIDTH < abs(hi)
+    if not (relative or _narrow(low, high)):  # ... is narrow however mpmath rounds
         return WIDER
-    middle = libmp.mpf_div(libmp.mpf_add(lo, hi, prec, _NEAREST), _TWO, prec, _NEAREST)
+    if not _same(low, high, dtype):
+        return WIDER
+    middle = libmp.mpf_div(libmp.mpf_add(low, high, prec, _NEAREST), _TWO, prec, _NEAREST)
     return Exact(mpmath.mp.make_mpf(middle), True, prec)
 
 
-def _narrow(lo: tuple, hi: tuple, dtype: str) -> bool:
-    """``evaluate.narrow(lo, hi, dtype)`` on mpmath's raw numbers, step by step."""
+def _narrow(lo: tuple, hi: tuple) -> bool:
+    """The width test of ``evaluate.narrow(lo, hi, dtype)`` on mpmath's raw numbers."""
     p = mpmath.mp.prec
     width = libmp.mpf_sub(hi, lo, p, _NEAREST)
     low, high = libmp.mpf_abs(lo, p, _NEAREST), libmp.mpf_abs(hi, p, _NEAREST)
     larger = high if libmp.mpf_gt(high, low) else low  # max(abs(lo), abs(hi))
     narrow = libmp.mpf_le(width, libmp.mpf_mul(larger, _WIDTH, p, _NEAREST))
-    if not (narrow or libmp.mpf_le(width, _ABSOLUTE)):
-        return False
+    return narrow or libmp.mpf_le(width, _ABSOLUTE)
+
+
+def _same(lo: tuple, hi: tuple, dtype: str) -> bool:
+    """``round_to(lo, dtype) == round_to(hi, dtype)``."""
     if dtype == "float64":  # round_to: float(), mpmath's nearest double
         return libmp.to_float(lo, rnd=_NEAREST) == libmp.to_float(hi, rnd=_NEAREST)
     make = mpmath.mp.make_mpf
@@ -251,7 +274,7 @@ def _narrow(lo: tuple, hi: tuple, dtype: str) -> bool:
 
 _NEAREST = libmp.round_nearest  # mpmath.mp's rounding
 _TWO = libmp.from_int(2)
-_BEYOND = mpmath.ldexp(1, BEYOND_BITS)._mpf_
-_NEG_BEYOND = libmp.mpf_neg(_BEYOND)
+_BEYOND = arb(2) ** BEYOND_BITS  # exact at any precision
+_HALF_WIDTH = arb(2) ** (WIDTH_BITS + 1)
 _WIDTH = mpmath.ldexp(1, -WIDTH_BITS)._mpf_
 _ABSOLUTE = mpmath.ldexp(1, -ABSOLUTE_BITS)._mpf_

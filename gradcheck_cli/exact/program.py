@@ -17,7 +17,8 @@ import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial
+from functools import partial, reduce
+from operator import add, mul
 from typing import Any
 
 import sympy
@@ -210,16 +211,14 @@ def _unwrap(value: Any) -> arb:
 
 
 def _sum(ctx: Any, *xs: arb) -> arb:
-    total = arb(0)  # as BallContext.fsum
-    for x in xs:
-        total += x
-    return total
+    return reduce(add, xs, _ZERO)  # 0 + x1 + x2 + ..., as BallContext.fsum
 
 
 def _product(ctx: Any, first: arb, *rest: arb) -> arb:
-    for x in rest:
-        first = first * x
-    return first
+    return reduce(mul, rest, first)
+
+
+_ZERO = arb(0)
 
 
 def _negate(ctx: Any, x: arb) -> arb:
