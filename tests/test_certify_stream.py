@@ -21,7 +21,7 @@ from gradcheck_cli.errors import GradcheckError
 from gradcheck_cli.exact import symbolic
 from gradcheck_cli.exact.ball import Ball, precision
 from gradcheck_cli.exact.certify import WIDER as CERTIFY_WIDER
-from gradcheck_cli.exact.certify import Job, certify, judge
+from gradcheck_cli.exact.certify import Each, Job, certify, judge
 from gradcheck_cli.exact.evaluate import BEYOND_BITS, MAX_PRECISION, Exact, narrow
 from gradcheck_cli.exact.program import FAILURES, compile_program
 from gradcheck_cli.expr.parse import parse
@@ -99,6 +99,11 @@ def direct(program, points, jobs):
     return [None if r is WIDER else r for r in results]
 
 
+def listed(results):
+    """``each`` jobs' results (``Each``) as tuples."""
+    return [tuple(r) if type(r) is Each else r for r in results]
+
+
 LEAVES = ["x", "w", "b", "0.1", "3", "pi"]
 UNARY = ["tanh", "exp", "log", "sqrt", "relu", "abs", "sigmoid", "atan", "softplus", "-"]
 BINARY = ["+", "-", "*", "/", "**2 +", "max"]
@@ -153,7 +158,7 @@ def test_streaming_gives_the_direct_results(seed):
     expr, program = random_program(rng)
     points = random_points(rng, 7)
     jobs = random_jobs(rng, len(program.outputs), len(points))
-    assert certify(program, points, jobs) == reference(program, points, jobs), expr.text
+    assert listed(certify(program, points, jobs)) == reference(program, points, jobs), expr.text
 
 
 def test_random_programs_exercise_every_outcome():
@@ -165,7 +170,7 @@ def test_random_programs_exercise_every_outcome():
         points = random_points(rng, 7)
         for result in certify(program, points, random_jobs(rng, 4, len(points))):
             seen.add(type(result).__name__)
-    assert seen == {"Exact", "NoneType", "bool", "tuple"}
+    assert seen == {"Exact", "NoneType", "bool", "Each"}
 
 
 def edge_balls() -> list[arb]:
@@ -202,8 +207,22 @@ def test_only_the_points_still_too_wide_are_evaluated_again():
     program = compile_program([], expr.tree)  # as typed: SymPy would simplify it to x
     points = [{"w": 1e30, "x": 1e-30 * k} if k % 3 else {"w": 1.0, "x": 0.1 * k} for k in range(7)]
     jobs = [Job(0, each=True), Job(0, "mean"), Job(0, each=True, dtype=None)]
-    found = certify(program, points, jobs)
+    found = listed(certify(program, points, jobs))
     assert found == reference(program, points, jobs)
     assert [z.prec for z in found[0]] == [128 if k % 3 == 0 else 256 for k in range(7)]
     assert [float(z.value) for z in found[0]] == [p["x"] for p in points]
     assert found[1].prec == 256 and found[2] == (True,) * 7
+
+
+def test_each_reads_back_every_result_it_was_given():
+    """Values kept as digits (zero, negative, any exponent up to 2^62 in size) or as they
+    are (None, True, an exponent beyond 2^62) read back as the same results."""
+    values = [mpmath.mpf(0), mpmath.mpf(-3) / 7, mpmath.ldexp(mpmath.mpf(5), -2000)]
+    raws = [v._mpf_ for v in values] + [(1, 3, 2**62, 2), (0, 1, -(2**63), 1)]
+    each = Each(256)
+    for result in [*raws, None, True]:
+        each.append(result)
+    want = [Exact(mpmath.mp.make_mpf(r), True, 256) for r in raws] + [None, True]
+    assert list(each) == want and len(each) == 7 and each[-1] is True
+    with pytest.raises(IndexError):
+        each[7]

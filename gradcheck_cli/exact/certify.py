@@ -7,17 +7,19 @@ here is certified. An output without a value somewhere (undefined, a branch a ba
 beyond the caps) or beyond every dtype's range is left to the mpmath path, which evaluates it
 as before and says why.
 
-One pass streams the points: a job over every point adds each point's ball to its sum as it
-comes (left to right, as ``sum`` would), a job over given points is judged once its last point
-is evaluated, and no point's balls outlive it. Only the jobs still too wide, at only the points
-and steps they need, are evaluated again at twice the precision.
+A pass streams the points: a job over every point adds each point's ball to its sum as it
+comes (left to right, as ``sum`` would), a job over given points is judged at its last point;
+no point's balls outlive it. Only what is still too wide, at only the points and steps it
+needs, is evaluated again at twice the precision.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, reduce
+from operator import add
 from typing import Any
 
 import mpmath
@@ -35,7 +37,7 @@ from gradcheck_cli.exact.evaluate import (
 )
 from gradcheck_cli.exact.program import FAILURES, Program
 
-__all__ = ["WIDER", "Job", "certify", "evaluator", "judge"]
+__all__ = ["WIDER", "Each", "Job", "certify", "evaluator", "judge"]
 
 
 @dataclass(frozen=True)
@@ -55,30 +57,66 @@ class Job:
 def certify(program: Program, points: Sequence[Mapping[str, float]], jobs: Sequence[Job]) -> list:
     """Per job: its ``Exact`` value (certified), True for a job that only asks whether the
     output has a value and has one, or None where the mpmath path must say (no value here,
-    beyond every dtype's range, or not narrow enough at MAX_PRECISION)."""
-    results: list[Any] = [[None] * len(points) if job.each else None for job in jobs]
-    todo: dict[int, Any] = {
-        j: range(len(points)) if job.each else None for j, job in enumerate(jobs)
-    }
+    beyond every dtype's range, or not narrow enough at MAX_PRECISION); an ``each`` job's,
+    those per point (``Each``)."""
+    results: list[Any] = [None] * len(jobs)
+    todo: dict[int, Any] = {j: range(len(points)) for j in range(len(jobs))}  # open points
     prec = 128
     while todo and prec <= MAX_PRECISION:
-        judged = _Pass(program, points, jobs, todo, prec).results
-        wider: dict[int, Any] = {}
+        judged, wider = _Pass(program, points, jobs, todo, prec).results, {}
         for j, result in judged.items():
-            if jobs[j].each:  # per open point, in order
-                for k, one in zip(todo[j], result, strict=True):
-                    results[j][k] = None if one is WIDER else one
-                if open_ := [k for k, one in zip(todo[j], result, strict=True) if one is WIDER]:
-                    wider[j] = open_
-            elif result is WIDER:
-                wider[j] = None
+            if jobs[j].each and results[j] is not None:  # a later pass: the open points
+                results[j].other.update(zip(todo[j], result, strict=True))
             else:
                 results[j] = result
+            if jobs[j].each and (open_ := [i for i, r in result.other.items() if r is WIDER]):
+                wider[j] = [todo[j][i] for i in open_]
+            elif result is WIDER:
+                wider[j] = None
         todo, prec = wider, prec * 2
-    return [tuple(r) if job.each else r for r, job in zip(results, jobs, strict=True)]
+    for j, open_ in todo.items():  # not narrow enough at MAX_PRECISION: the mpmath path
+        if jobs[j].each:
+            results[j].other.update(dict.fromkeys(open_))
+        else:
+            results[j] = None
+    return results
 
 
 WIDER = object()  # not narrow enough yet: again at twice the precision
+
+
+class Each(Sequence):
+    """An ``each`` job's results, one per point: a value certified at the first pass kept as
+    its digits, an ``Exact`` once read (100000 points are not 100000 objects meanwhile)."""
+
+    def __init__(self, prec: int) -> None:
+        self.prec, self.signs, self.exps, self.mans = prec, bytearray(), array("q"), []
+        self.other: dict[int, Any] = {}  # point -> any other result (None, True, WIDER, later)
+
+    def append(self, result: Any) -> None:
+        """A result: an mpmath raw number (a certified value at ``prec``) or any other."""
+        if type(result) is tuple and abs(result[2]) < 2**62:
+            sign, man, exp, _ = result
+        else:
+            sign, man, exp, self.other[len(self.mans)] = 0, 0, 0, result
+        self.signs.append(sign)
+        self.exps.append(exp)
+        self.mans.append(man)
+
+    def __len__(self) -> int:
+        return len(self.mans)
+
+    def __getitem__(self, k: Any) -> Any:
+        k = range(len(self.mans))[k]
+        if k in self.other:
+            other = self.other[k]
+            return other if type(other) is not tuple else _exact(other, self.prec)
+        man = self.mans[k]
+        return _exact((self.signs[k], man, self.exps[k], man.bit_length()), self.prec)
+
+
+def _exact(raw: tuple, prec: int) -> Exact:
+    return Exact(mpmath.mp.make_mpf(raw), True, prec)
 
 
 def evaluator(ctx: Any, program: Program, slots: Sequence[int]) -> Callable[[Any], list]:
@@ -157,9 +195,9 @@ def _general(ctx: Any, fn: Any, args: tuple[int, ...], lazy: bool, values: list)
 
 class _Pass:
     """One pass over the points at ``prec`` bits of the jobs in ``todo`` (job -> its open
-    points: all of an ``each`` job's at first; None for the others). ``results``: per job its
-    value, None, True (a value everywhere) or WIDER; an ``each`` job's, a list of those, one
-    per open point in order."""
+    points: every point at first, then an ``each`` job's still too wide). ``results``: per job
+    its value, None, True (a value everywhere) or WIDER; an ``each`` job's, an ``Each`` of
+    those, one per open point in order."""
 
     def __init__(self, program: Program, points: Sequence[Any], jobs: Sequence[Job], todo, prec):
         self.jobs, self.prec = jobs, prec
@@ -182,12 +220,16 @@ class _Pass:
                 self.results[j] = self.reduced(j, total, len(points))
 
     def add(self, j: int, open_: Any) -> None:
-        job = self.jobs[j]
-        if self.slots[j] is None:  # not compiled: the mpmath path
-            self.results[j] = [None] * len(open_) if job.each else None
-        elif job.each:
-            self.results[j] = []
-            self.each.append((j, open_ if type(open_) is range else set(open_)))
+        job, compiled = self.jobs[j], self.slots[j] is not None
+        if job.each:
+            self.results[j] = Each(self.prec)
+            if compiled:
+                self.each.append((j, open_ if type(open_) is range else set(open_)))
+            else:  # not compiled: the mpmath path
+                for _ in open_:
+                    self.results[j].append(None)
+        elif not compiled:
+            self.results[j] = None
         elif not job.points:
             self.sums[j] = None
         else:
@@ -206,7 +248,7 @@ class _Pass:
         for j, open_ in self.each:
             if k in open_:
                 ball = values[slots[j]]
-                self.results[j].append(None if ball is None else self.reduced(j, ball, 1))
+                self.results[j].append(None if ball is None else self.reduced(j, ball, 1, raw=True))
         for j in self.due.get(k, ()):
             kept = self.kept[j]
             kept[k] = values[slots[j]]
@@ -217,29 +259,27 @@ class _Pass:
     def given(self, j: int, balls: list[Any]) -> Any:
         if any(b is None for b in balls):
             return None
-        total = balls[0]
-        for b in balls[1:]:
-            total = total + b
-        return self.reduced(j, total, len(balls))
+        return self.reduced(j, reduce(add, balls[1:], balls[0]), len(balls))  # left to right
 
-    def reduced(self, j: int, total: Any, count: int) -> Any:
+    def reduced(self, j: int, total: Any, count: int, raw: bool = False) -> Any:
         job = self.jobs[j]
         if total is _NONE:
             return None
         if job.dtype is None:
             return True
-        return judge(total / count if job.reduction == "mean" else total, job.dtype, self.prec)
+        total = total / count if job.reduction == "mean" else total
+        return judge(total, job.dtype, self.prec, raw)
 
 
 _NONE = object()  # a sum with a term without a value
 
 
-def judge(ball: arb, dtype: str, prec: int) -> Any:
+def judge(ball: arb, dtype: str, prec: int, raw: bool = False) -> Any:
     """A reduced enclosure judged as ``evaluate.exact_reduced`` judges one: None beyond every
     dtype's range (the mpmath path gives its marker), WIDER unless ``evaluate.narrow``, else
-    the certified midpoint at ``prec`` bits. The ends are exact, so comparing them in Arb is
-    exact; the rest is mpmath's own low-level functions, with its working precision and
-    rounding, so that each decision and value is mpmath's."""
+    the certified midpoint at ``prec`` bits (``raw``: mpmath's raw number). The ends are exact,
+    so comparing them in Arb is exact; the rest is mpmath's own low-level functions, with its
+    working precision and rounding, so that each decision and value is mpmath's."""
     lo, hi = ball.lower(), ball.upper()
     if lo > _BEYOND or hi < -_BEYOND:
         return None
@@ -251,7 +291,7 @@ def judge(ball: arb, dtype: str, prec: int) -> Any:
     if not _same(low, high, dtype):
         return WIDER
     middle = libmp.mpf_div(libmp.mpf_add(low, high, prec, _NEAREST), _TWO, prec, _NEAREST)
-    return Exact(mpmath.mp.make_mpf(middle), True, prec)
+    return middle if raw else _exact(middle, prec)
 
 
 def _narrow(lo: tuple, hi: tuple) -> bool:
