@@ -22,6 +22,7 @@ from gradcheck_cli.exact import symbolic
 from gradcheck_cli.exact.ball import Ball, precision
 from gradcheck_cli.exact.certify import WIDER as CERTIFY_WIDER
 from gradcheck_cli.exact.certify import Each, Job, certify, judge
+from gradcheck_cli.exact.columns import CHUNK
 from gradcheck_cli.exact.evaluate import BEYOND_BITS, MAX_PRECISION, Exact, narrow
 from gradcheck_cli.exact.program import FAILURES, compile_program
 from gradcheck_cli.expr.parse import parse
@@ -226,3 +227,33 @@ def test_each_reads_back_every_result_it_was_given():
     assert list(each) == want and len(each) == 7 and each[-1] is True
     with pytest.raises(IndexError):
         each[7]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_chunks_of_points_give_the_direct_results(seed):
+    """Over several chunks (``columns.CHUNK`` points each): sums carried from one chunk to
+    the next, jobs over points in different chunks, holes in some chunks only."""
+    rng = random.Random(seed)
+    _, program = random_program(rng)
+    points = random_points(rng, 2 * CHUNK + 77)
+    jobs = [Job(o, r, "float32") for o in range(len(program.outputs)) for r in ("sum", "mean")]
+    jobs += [Job(0, points=(5, 2 * CHUNK + 3, CHUNK - 1)), Job(1, each=True), Job(0, dtype=None)]
+    assert listed(certify(program, points, jobs)) == reference(program, points, jobs)
+
+
+def test_a_hole_in_one_chunk_only():
+    """sqrt(x)*w undefined at one point of the second chunk: no sum, that point's value
+    None, every other point's and a job over points elsewhere as the direct way gives."""
+    expr = parse("sqrt(x)*w + b")
+    z = symbolic.to_sympy(expr)
+    program = compile_program([z, *symbolic.gradients(z, ("w", "b"))], expr.tree)
+    rng = random.Random(7)
+    points = [{"x": abs(rng.gauss(0, 2)), "w": 0.5, "b": -1.25} for _ in range(2 * CHUNK)]
+    points[CHUNK + 10]["x"] = -1.0
+    jobs = [Job(0, "mean"), Job(1), Job(0, points=(3, 2 * CHUNK - 1)), Job(0, each=True)]
+    jobs += [Job(3, dtype=None), Job(2, "mean", "float32")]
+    found = listed(certify(program, points, jobs))
+    assert found == reference(program, points, jobs)
+    assert found[0] is None and found[1] is None and found[4] is None and found[5] is not None
+    assert found[2] is not None and found[3][CHUNK + 10] is None
+    assert sum(v is None for v in found[3]) == 1

@@ -16,9 +16,9 @@ needs, is evaluated again at twice the precision.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial, reduce
+from functools import reduce
 from operator import add
 from typing import Any
 
@@ -27,6 +27,7 @@ from flint import arb
 from mpmath import libmp
 
 from gradcheck_cli.exact.ball import precision
+from gradcheck_cli.exact.columns import CHUNK, columns
 from gradcheck_cli.exact.evaluate import (
     ABSOLUTE_BITS,
     BEYOND_BITS,
@@ -35,9 +36,9 @@ from gradcheck_cli.exact.evaluate import (
     Exact,
     round_to,
 )
-from gradcheck_cli.exact.program import FAILURES, Program
+from gradcheck_cli.exact.program import Program
 
-__all__ = ["WIDER", "Each", "Job", "certify", "evaluator", "judge"]
+__all__ = ["WIDER", "Each", "Job", "certify", "judge"]
 
 
 @dataclass(frozen=True)
@@ -119,80 +120,6 @@ def _exact(raw: tuple, prec: int) -> Exact:
     return Exact(mpmath.mp.make_mpf(raw), True, prec)
 
 
-def evaluator(ctx: Any, program: Program, slots: Sequence[int]) -> Callable[[Any], list]:
-    """point -> the values of the program's slots at ``ctx``'s precision (None: no value),
-    each of ``slots`` computed (and what it needs; other slots stay None)."""
-    needed = _needed(program, slots)
-    base: list[Any] = [None] * program.size
-    for step in program.constants:
-        base[step[0]] = _bound(ctx, step)(base)
-    inputs = [(slot, name) for slot, name in program.inputs if slot in needed]
-    steps = [(s[0], _bound(ctx, s)) for s in program.steps if s[0] in needed]
-
-    def evaluate(point: Mapping[str, float]) -> list[Any]:
-        values = base.copy()
-        for slot, name in inputs:
-            values[slot] = arb(point[name])
-        for slot, compute in steps:
-            values[slot] = compute(values)
-        return values
-
-    return evaluate
-
-
-def _needed(program: Program, slots: Sequence[int]) -> set[int]:
-    needed = set(slots)
-    for slot, _, args, _ in reversed(program.steps):
-        if slot in needed:
-            needed.update(args)
-    return needed
-
-
-def _bound(ctx: Any, step: Any) -> Callable[[list], Any]:
-    """values -> the step's value (None: none), its function and argument slots bound once.
-    A step without a value (an argument without one unless lazy, a failure, a result that
-    is not finite) is None."""
-    _, fn, args, lazy = step
-    if lazy or len(args) > 3:
-        return partial(_general, ctx, fn, args, lazy)
-    a, b, c = (*args, 0, 0, 0)[:3]
-    arity = len(args)
-
-    def compute(values: list) -> Any:
-        x, y, z = values[a], values[b], values[c]
-        try:
-            if arity == 2:
-                if x is None or y is None:
-                    return None
-                value = fn(ctx, x, y)
-            elif arity == 1:
-                if x is None:
-                    return None
-                value = fn(ctx, x)
-            elif arity == 3:
-                if x is None or y is None or z is None:
-                    return None
-                value = fn(ctx, x, y, z)
-            else:
-                value = fn(ctx)
-        except FAILURES:
-            return None
-        return value if value.is_finite() else None
-
-    return compute
-
-
-def _general(ctx: Any, fn: Any, args: tuple[int, ...], lazy: bool, values: list) -> Any:
-    given = [values[i] for i in args]
-    if not lazy and any(v is None for v in given):
-        return None
-    try:
-        value = fn(ctx, *given)
-    except FAILURES:
-        return None
-    return value if value.is_finite() else None
-
-
 class _Pass:
     """One pass over the points at ``prec`` bits of the jobs in ``todo`` (job -> its open
     points: every point at first, then an ``each`` job's still too wide). ``results``: per job
@@ -211,11 +138,13 @@ class _Pass:
             self.add(j, todo[j])
         wanted = set(self.due).union(*(open_ for _, open_ in self.each if len(open_) < len(points)))
         every = self.sums or any(len(open_) == len(points) for _, open_ in self.each)
+        order = range(len(points)) if every else sorted(wanted)
         slots = [s for s in self.slots.values() if s is not None]
         with precision(prec) as ctx:
-            evaluate = evaluator(ctx, program, slots)
-            for k in range(len(points)) if every else sorted(wanted):
-                self.visit(k, evaluate(points[k]))
+            evaluate = columns(ctx, program, slots)
+            for start in range(0, len(order), CHUNK):
+                chunk = order[start : start + CHUNK]
+                self.visit(chunk, *evaluate([points[k] for k in chunk]))
             for j, total in self.sums.items():
                 self.results[j] = self.reduced(j, total, len(points))
 
@@ -237,24 +166,28 @@ class _Pass:
             for k in set(job.points):
                 self.due.setdefault(k, []).append(j)
 
-    def visit(self, k: int, values: list[Any]) -> None:
+    def visit(self, chunk: Sequence[int], values: list[Any], full: list[bool]) -> None:
+        """The columns at the points ``chunk``: added to the sums (left to right, in C),
+        judged at each point, kept for the jobs over given points."""
         sums, slots = self.sums, self.slots
         for j, total in sums.items():
-            ball = values[slots[j]]
-            if ball is None or total is _NONE:
+            column = values[slots[j]]
+            if total is _NONE or not full[slots[j]]:
                 sums[j] = _NONE
             else:
-                sums[j] = ball if total is None else total + ball
+                sums[j] = reduce(add, column, total) if total is not None else reduce(add, column)
         for j, open_ in self.each:
-            if k in open_:
-                ball = values[slots[j]]
-                self.results[j].append(None if ball is None else self.reduced(j, ball, 1, raw=True))
-        for j in self.due.get(k, ()):
-            kept = self.kept[j]
-            kept[k] = values[slots[j]]
-            if len(kept) == len(set(self.jobs[j].points)):  # the job's last point
-                self.results[j] = self.given(j, [kept[i] for i in self.jobs[j].points])
-                del self.kept[j]
+            found, reduced = self.results[j], self.reduced
+            for k, ball in zip(chunk, values[slots[j]], strict=True):
+                if k in open_:
+                    found.append(None if ball is None else reduced(j, ball, 1, raw=True))
+        for i, k in enumerate(chunk):
+            for j in self.due.get(k, ()):
+                kept = self.kept[j]
+                kept[k] = values[slots[j]][i]
+                if len(kept) == len(set(self.jobs[j].points)):  # the job's last point
+                    self.results[j] = self.given(j, [kept[p] for p in self.jobs[j].points])
+                    del self.kept[j]
 
     def given(self, j: int, balls: list[Any]) -> Any:
         if any(b is None for b in balls):

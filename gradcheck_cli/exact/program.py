@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial, reduce
-from operator import add, mul
+from itertools import repeat
+from operator import add, mul, neg, sub
 from typing import Any
 
 import sympy
@@ -35,7 +36,7 @@ from gradcheck_cli.expr.catalog import FUNCTIONS
 from gradcheck_cli.expr.catalog import numeric as n
 from gradcheck_cli.expr.catalog.numeric import DomainError, decide
 
-__all__ = ["FAILURES", "Program", "compile_program"]
+__all__ = ["COLUMNWISE", "FAILURES", "Program", "compile_program"]
 
 FAILURES = (GradcheckError, ArithmeticError, ValueError, TypeError)  # a step without a value
 
@@ -142,7 +143,8 @@ class _Compiler:
         b = build(base)
         if constant is not None and constant.is_Integer:
             k = int(constant)
-            return self.step(("powi", b, k), _balls(lambda c, x: n.power(c, x, None, k)), [b])
+            fn = _natural(k) if k >= 0 else _balls(lambda c, x: n.power(c, x, None, k))
+            return self.step(("powi", b, k), fn, [b])
         if constant == sympy.Rational(1, 2):
             root = _balls(lambda c, x: n.power(c, x, None, half=True))
             return self.step(("sqrt", b), root, [b])
@@ -235,6 +237,39 @@ _BINARY: dict[type, Callable[..., Any]] = {
     ast.Mult: lambda ctx, a, b: a * b,
     ast.Div: _balls(lambda ctx, a, b: a * n.power(ctx, b, None, -1)),
 }
+
+
+def _sums(first: list, *rest: list) -> list:
+    total = map(add, repeat(_ZERO), first)
+    for column in rest:
+        total = map(add, total, column)
+    return list(total)
+
+
+def _products(first: list, *rest: list) -> list:
+    product: Any = first
+    for column in rest:
+        product = map(mul, product, column)
+    return list(product)
+
+
+def _natural(k: int) -> Callable[..., arb]:
+    """x**k, k >= 0, as ``numeric.power`` computes it (no domain: ``Ball.__pow__``, x.v**k)."""
+    if k not in _NATURAL:
+        _NATURAL[k] = lambda ctx, x: x**k
+        COLUMNWISE[_NATURAL[k]] = lambda x: list(map(pow, x, repeat(k)))
+    return _NATURAL[k]
+
+
+_NATURAL: dict[int, Callable[..., arb]] = {}
+COLUMNWISE: dict[Callable[..., Any], Callable[..., list]] = {
+    _sum: _sums,
+    _product: _products,
+    _negate: lambda x: list(map(neg, x)),
+    _BINARY[ast.Add]: lambda a, b: list(map(add, a, b)),
+    _BINARY[ast.Sub]: lambda a, b: list(map(sub, a, b)),
+    _BINARY[ast.Mult]: lambda a, b: list(map(mul, a, b)),
+}  # plain arithmetic: the step over columns of values, element by element, one C loop each
 _RELATIONS: dict[type, Callable[[Any, Any], Any]] = {
     sympy.StrictGreaterThan: lambda a, b: a > b,
     sympy.GreaterThan: lambda a, b: a >= b,
