@@ -216,17 +216,18 @@ def test_only_the_points_still_too_wide_are_evaluated_again():
 
 
 def test_each_reads_back_every_result_it_was_given():
-    """Values kept as digits (zero, negative, any exponent up to 2^62 in size) or as they
-    are (None, True, an exponent beyond 2^62) read back as the same results."""
+    """Values kept as digits (zero, negative, any exponent up to 2^62 in size, 256 bits) or
+    as they are (None, True, an exponent beyond 2^62, more bits) read back as the same."""
     values = [mpmath.mpf(0), mpmath.mpf(-3) / 7, mpmath.ldexp(mpmath.mpf(5), -2000)]
     raws = [v._mpf_ for v in values] + [(1, 3, 2**62, 2), (0, 1, -(2**63), 1)]
+    raws += [(0, 2**256 - 1, -256, 256), (1, 2**257 - 1, 7, 257)]
     each = Each(256)
     for result in [*raws, None, True]:
         each.append(result)
     want = [Exact(mpmath.mp.make_mpf(r), True, 256) for r in raws] + [None, True]
-    assert list(each) == want and len(each) == 7 and each[-1] is True
+    assert list(each) == want and len(each) == 9 and each[-1] is True
     with pytest.raises(IndexError):
-        each[7]
+        each[9]
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -91,28 +91,29 @@ class Each(Sequence):
     its digits, an ``Exact`` once read (100000 points are not 100000 objects meanwhile)."""
 
     def __init__(self, prec: int) -> None:
-        self.prec, self.signs, self.exps, self.mans = prec, bytearray(), array("q"), []
+        self.prec, self.width = prec, (prec + 7) // 8  # bytes of a mantissa
+        self.signs, self.exps, self.mans = bytearray(), array("q"), bytearray()
         self.other: dict[int, Any] = {}  # point -> any other result (None, True, WIDER, later)
 
     def append(self, result: Any) -> None:
         """A result: an mpmath raw number (a certified value at ``prec``) or any other."""
-        if type(result) is tuple and abs(result[2]) < 2**62:
+        if type(result) is tuple and abs(result[2]) < 2**62 and result[3] <= 8 * self.width:
             sign, man, exp, _ = result
         else:
-            sign, man, exp, self.other[len(self.mans)] = 0, 0, 0, result
+            sign, man, exp, self.other[len(self.signs)] = 0, 0, 0, result
         self.signs.append(sign)
         self.exps.append(exp)
-        self.mans.append(man)
+        self.mans += man.to_bytes(self.width, "little")
 
     def __len__(self) -> int:
-        return len(self.mans)
+        return len(self.signs)
 
     def __getitem__(self, k: Any) -> Any:
-        k = range(len(self.mans))[k]
+        k = range(len(self.signs))[k]
         if k in self.other:
             other = self.other[k]
             return other if type(other) is not tuple else _exact(other, self.prec)
-        man = self.mans[k]
+        man = int.from_bytes(self.mans[k * self.width : (k + 1) * self.width], "little")
         return _exact((self.signs[k], man, self.exps[k], man.bit_length()), self.prec)
 
 
