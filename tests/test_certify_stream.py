@@ -21,7 +21,7 @@ from gradcheck_cli.errors import GradcheckError
 from gradcheck_cli.exact import symbolic
 from gradcheck_cli.exact.ball import Ball, precision
 from gradcheck_cli.exact.certify import WIDER as CERTIFY_WIDER
-from gradcheck_cli.exact.certify import Each, Job, certify, judge
+from gradcheck_cli.exact.certify import Each, Job, certify, judge, judge_all
 from gradcheck_cli.exact.columns import CHUNK
 from gradcheck_cli.exact.evaluate import BEYOND_BITS, MAX_PRECISION, Exact, narrow
 from gradcheck_cli.exact.program import FAILURES, compile_program
@@ -199,6 +199,21 @@ def test_judge_decides_as_narrow_and_mpmath(dtype, prec):
         with precision(prec):
             got = judge(ball, dtype, prec)
         assert (WIDER if got is CERTIFY_WIDER else got) == want, (ball, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_judging_a_column_at_once_is_judging_each_ball(dtype):
+    """``judge_all``: the usual balls (narrow, in range; some straddling a rounding boundary
+    of float64, some of float32) at once, and any column with an unusual ball, as ``judge``."""
+    with precision(4096):
+        two = arb(2)
+        middles = (1 + two**-53, 1 + two**-24, arb(1) / 3, -(two**-900))
+        usual = [arb(m, abs(m) * two**-200) for m in middles]
+    for balls in (usual, usual + edge_balls()):
+        with precision(128):
+            want = [judge(ball, dtype, 128, raw=True) for ball in balls]
+            assert judge_all(balls, dtype, 128) == want
+    assert CERTIFY_WIDER in want and any(type(w) is tuple for w in want)
 
 
 def test_only_the_points_still_too_wide_are_evaluated_again():
