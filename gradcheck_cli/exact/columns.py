@@ -11,6 +11,8 @@ fails, or where its result is not finite.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from flint import arb
@@ -32,7 +34,7 @@ def columns(ctx: Any, program: Program, slots: Sequence[int]) -> Callable[[Seque
     for slot, fn, args, lazy in program.constants:
         base[slot] = (_at if lazy else _one)(ctx, fn, [base[a] for a in args])
     inputs = [(slot, name) for slot, name in program.inputs if slot in needed]
-    steps = [s for s in program.steps if s[0] in needed]
+    steps = [(*s, COLUMNWISE.get(s[1])) for s in program.steps if s[0] in needed]
     constants = [s[0] for s in program.constants if s[0] in needed]
 
     def evaluate(chunk: Sequence[Mapping[str, float]]) -> Columns:
@@ -42,14 +44,14 @@ def columns(ctx: Any, program: Program, slots: Sequence[int]) -> Callable[[Seque
             values[slot], full[slot] = [base[slot]] * len(chunk), base[slot] is not None
         for slot, name in inputs:
             values[slot], full[slot] = [arb(point[name]) for point in chunk], True
-        for slot, fn, args, lazy in steps:
-            given = [values[a] for a in args]
-            if fn in COLUMNWISE and all(full[a] for a in args):
-                values[slot], full[slot] = _finite(COLUMNWISE[fn](*given))
+        for slot, fn, args, lazy, columnwise in steps:
+            given, whole = list(map(values.__getitem__, args)), all(map(full.__getitem__, args))
+            if columnwise is not None and whole:
+                values[slot], full[slot] = _finite(columnwise(*given))
             else:  # point by point; a hole in an argument is looked for where there may be one
-                at = _at if lazy or all(full[a] for a in args) else _one
+                at = _at if lazy or whole else _one
                 column = [at(ctx, fn, one) for one in zip(*given, strict=True)]
-                values[slot], full[slot] = column, not any(v is None for v in column)
+                values[slot], full[slot] = column, all(map(is_not, column, repeat(None)))
         return values, full
 
     return evaluate
