@@ -46,7 +46,7 @@ __all__ = ["WIDER", "Each", "Job", "certify", "judge", "judge_all"]
 class Job:
     """An output to certify: over ``points`` (indices; None: all), reduced (``sum``/``mean``),
     to round to one value of ``dtype``; ``dtype`` None: only whether it has a value.
-    ``each``: at every point on its own (``points`` unused), a tuple of one result per point,
+    ``each``: at every point on its own (``points`` unused), one result per point (``Each``),
     each as ``Job(output, reduction, dtype, (k,))``'s."""
 
     output: int
