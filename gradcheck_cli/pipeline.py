@@ -238,11 +238,9 @@ def _certified(prepared: Prepared, options: Options, points: Any) -> Certified:
     outputs = prepared.program.outputs
     count, typed = len(prepared.grads), len(outputs) - 1
     reduced = [Job(i, options.reduction, options.dtype) for i in (0, *range(2, 2 + count))]
-    per_point = [Job(1, points=(k,)) for k in range(len(points))]
-    found = certify(prepared.program, points, [*reduced, *per_point, Job(typed, dtype=None)])
-    return Certified(
-        found[0], tuple(found[1 + count : -1]), tuple(found[1 : 1 + count]), bool(found[-1])
-    )
+    jobs = [*reduced, Job(1, each=True), Job(typed, dtype=None)]  # z at each point on its own
+    found = certify(prepared.program, points, jobs)
+    return Certified(found[0], found[-2], tuple(found[1 : 1 + count]), bool(found[-1]))
 
 
 def check(

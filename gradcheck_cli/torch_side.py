@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from gradcheck_cli.dtypes import DTYPES
@@ -70,8 +71,31 @@ class Sample:
     """One point, built once: the values both the exact side and the torch side read."""
 
     values: tuple[tuple[str, tuple[float, ...]], ...]  # name -> one value per sample
-    points: tuple[dict[str, float], ...]  # per sample: name -> value (exact binary floats)
+    points: tuple[Point, ...]  # per sample: name -> value (exact binary floats)
     tensors: tuple[Any, ...]  # inputs, target, params (params require grad)
+
+
+class Point(Mapping[str, float]):
+    """One sample's values, name -> value: a view of the draws (100000 samples are not
+    100000 dicts)."""
+
+    __slots__ = ("columns", "index")
+
+    def __init__(self, columns: Mapping[str, tuple[float, ...]], index: int):
+        self.columns, self.index = columns, index
+
+    def __getitem__(self, name: str) -> float:
+        column = self.columns[name]
+        return column[self.index] if len(column) > 1 else column[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def sample(
@@ -86,9 +110,7 @@ def sample(
     for name, items in values.items():
         if not all(math.isfinite(v) for v in items):
             raise RoleError(f"value of '{name}' overflows {dtype}")
-    points = tuple(
-        {name: v[min(i, len(v) - 1)] for name, v in values.items()} for i in range(options.samples)
-    )
+    points = tuple(map(Point, repeat(values, options.samples), range(options.samples)))
     tensors = build_inputs(roles, values, dtype)
     return Sample(tuple(values.items()), points, tuple(tensors))
 

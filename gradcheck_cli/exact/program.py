@@ -17,10 +17,13 @@ import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial
+from functools import partial, reduce
+from itertools import repeat
+from operator import add, mul, neg, sub
 from typing import Any
 
 import sympy
+from flint import arb
 
 from gradcheck_cli.errors import GradcheckError
 from gradcheck_cli.exact.ball import Ball
@@ -33,15 +36,17 @@ from gradcheck_cli.expr.catalog import FUNCTIONS
 from gradcheck_cli.expr.catalog import numeric as n
 from gradcheck_cli.expr.catalog.numeric import DomainError, decide
 
-__all__ = ["FAILURES", "Program", "compile_program"]
+__all__ = ["COLUMNWISE", "FAILURES", "Program", "compile_program"]
 
 FAILURES = (GradcheckError, ArithmeticError, ValueError, TypeError)  # a step without a value
 
 
 @dataclass(frozen=True)
 class Program:
-    """Steps (slot, function, argument slots, lazy): a lazy step sees arguments without a
-    value (None) and decides itself (a piecewise function needs only its chosen branch)."""
+    """Steps (slot, function, argument slots, lazy): each function takes the context and its
+    arguments' ``arb`` values and returns an ``arb`` (the catalog's evaluators see ``Ball``s);
+    a lazy step sees arguments without a value (None) and decides itself (a piecewise
+    function needs only its chosen branch)."""
 
     size: int
     inputs: tuple[tuple[int, str], ...]
@@ -95,10 +100,10 @@ class _Compiler:
         return self.memo[("input", name)]
 
     def number(self, p: int, q: int = 1) -> int:
-        return self.step(("number", p, q), lambda ctx: ctx.mpf(p) / q, ())
+        return self.step(("number", p, q), _balls(lambda ctx: ctx.mpf(p) / q), ())
 
     def named(self, name: str) -> int:  # pi, E, EulerGamma
-        return self.step(("named", name), lambda ctx: getattr(ctx, name), ())
+        return self.step(("named", name), _balls(lambda ctx: getattr(ctx, name)), ())
 
     def sympy(self, node: sympy.Expr) -> int:
         if node not in self.memo:
@@ -138,11 +143,13 @@ class _Compiler:
         b = build(base)
         if constant is not None and constant.is_Integer:
             k = int(constant)
-            return self.step(("powi", b, k), lambda ctx, x: n.power(ctx, x, None, k), [b])
+            fn = _natural(k) if k >= 0 else _balls(lambda c, x: n.power(c, x, None, k))
+            return self.step(("powi", b, k), fn, [b])
         if constant == sympy.Rational(1, 2):
-            return self.step(("sqrt", b), lambda ctx, x: n.power(ctx, x, None, half=True), [b])
+            root = _balls(lambda c, x: n.power(c, x, None, half=True))
+            return self.step(("sqrt", b), root, [b])
         e = build(exponent)
-        return self.step(("pow", b, e), lambda ctx, x, y: n.power(ctx, x, y), [b, e])
+        return self.step(("pow", b, e), _balls(n.power), [b, e])
 
     def piecewise(self, node: sympy.Piecewise) -> int:
         args: list[int] = []
@@ -189,30 +196,80 @@ class _Compiler:
         raise _Unsupported(node)
 
 
-def _sum(ctx: Any, *xs: Ball) -> Ball:
-    return ctx.fsum(xs)
+def _balls(fn: Callable[..., Any]) -> Callable[..., arb]:
+    """``fn`` of ``Ball``s (a catalog evaluator) as a step: arbs in, an arb out (a result
+    that is no ball has no value)."""
+
+    def step(ctx: Any, *args: arb) -> arb:
+        return _unwrap(fn(ctx, *map(Ball, args)))
+
+    return step
 
 
-def _product(ctx: Any, first: Ball, *rest: Ball) -> Ball:
-    for x in rest:
-        first = first * x
-    return first
+def _unwrap(value: Any) -> arb:
+    if type(value) is not Ball:
+        raise TypeError(f"{type(value).__name__} is not a ball")
+    return value.v
 
 
-def _negate(ctx: Any, x: Ball) -> Ball:
+def _sum(ctx: Any, *xs: arb) -> arb:
+    return reduce(add, xs, _ZERO)  # 0 + x1 + x2 + ..., as BallContext.fsum
+
+
+def _product(ctx: Any, first: arb, *rest: arb) -> arb:
+    return reduce(mul, rest, first)
+
+
+_ZERO = arb(0)
+
+
+def _negate(ctx: Any, x: arb) -> arb:
     return -x
 
 
-def _call(spec: Any, ctx: Any, *args: Ball) -> Ball:
-    return spec.evaluate_at(ctx, args)
+def _call(spec: Any, ctx: Any, *args: arb) -> arb:
+    return _unwrap(spec.evaluate_at(ctx, tuple(map(Ball, args))))
 
 
 _BINARY: dict[type, Callable[..., Any]] = {
     ast.Add: lambda ctx, a, b: a + b,
     ast.Sub: lambda ctx, a, b: a - b,
     ast.Mult: lambda ctx, a, b: a * b,
-    ast.Div: lambda ctx, a, b: a * n.power(ctx, b, None, -1),
+    ast.Div: _balls(lambda ctx, a, b: a * n.power(ctx, b, None, -1)),
 }
+
+
+def _sums(first: list, *rest: list) -> list:
+    total = map(add, repeat(_ZERO), first)
+    for column in rest:
+        total = map(add, total, column)
+    return list(total)
+
+
+def _products(first: list, *rest: list) -> list:
+    product: Any = first
+    for column in rest:
+        product = map(mul, product, column)
+    return list(product)
+
+
+def _natural(k: int) -> Callable[..., arb]:
+    """x**k, k >= 0, as ``numeric.power`` computes it (no domain: ``Ball.__pow__``, x.v**k)."""
+    if k not in _NATURAL:
+        _NATURAL[k] = lambda ctx, x: x**k
+        COLUMNWISE[_NATURAL[k]] = lambda x: list(map(pow, x, repeat(k)))
+    return _NATURAL[k]
+
+
+_NATURAL: dict[int, Callable[..., arb]] = {}
+COLUMNWISE: dict[Callable[..., Any], Callable[..., list]] = {
+    _sum: _sums,
+    _product: _products,
+    _negate: lambda x: list(map(neg, x)),
+    _BINARY[ast.Add]: lambda a, b: list(map(add, a, b)),
+    _BINARY[ast.Sub]: lambda a, b: list(map(sub, a, b)),
+    _BINARY[ast.Mult]: lambda a, b: list(map(mul, a, b)),
+}  # plain arithmetic: the step over columns of values, element by element, one C loop each
 _RELATIONS: dict[type, Callable[[Any, Any], Any]] = {
     sympy.StrictGreaterThan: lambda a, b: a > b,
     sympy.GreaterThan: lambda a, b: a >= b,
@@ -223,14 +280,15 @@ _RELATIONS: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
-def _choose(branches: Any, ctx: Any, *values: Ball | None) -> Ball:
+def _choose(branches: Any, ctx: Any, *args: arb | None) -> arb:
     """The value of the first branch whose condition holds (each decided, as by the mpmath
     evaluator, in order); a value the chosen branch lacks is lacking here too."""
+    values = [None if v is None else Ball(v) for v in args]
     for expr, cond in branches:
         if _holds(cond, values):
-            if values[expr] is None:
+            if args[expr] is None:
                 raise DomainError("the chosen branch has no value")
-            return values[expr]
+            return args[expr]
     raise DomainError("no branch of a piecewise function applies")
 
 
