@@ -76,7 +76,7 @@ class Gradients:
                 tensors = torch_side.widen(tensors, dtype)
                 got, traced, reason = p.autograd.run(tensors)
             found = bounds.rounding_bounds(
-                traced, tensors, p.grads, list(self.point.points), o.reduction, dtype, reason
+                traced, tensors, p.grads, self.point.points, o.reduction, dtype, reason
             )
             self._rungs[dtype] = (got, found)
         return self._rungs[dtype]
@@ -88,7 +88,7 @@ class Gradients:
         p, o = self.prepared, self.options
         bound = self.rung(dtype)[1].values[i]
         if p.constants:
-            points = list(self.point.points)
+            points = self.point.points
             bound += bounds.constant_term(p.constants[i], p.grads[i], points, o.reduction, dtype)
         return bound
 
@@ -116,7 +116,7 @@ class Gradients:
         from gradcheck_cli import verdict
         from gradcheck_cli.exact import kinks
 
-        p, o, points = self.prepared, self.options, list(self.point.points)
+        p, o, points = self.prepared, self.options, self.point.points
         name, grad, got = p.roles.params[i], p.grads[i], self.got.grads[i]
         known = self.certified[i] if self.certified else None
         exact, problem = (

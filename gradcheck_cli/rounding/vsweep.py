@@ -52,7 +52,7 @@ def _partials(p: VPrim, xs: list[Iv], v: Iv) -> tuple:
 
 
 def _float(q: Iv) -> Iv:
-    return Iv(q.lo.astype(np.float64), q.hi.astype(np.float64))
+    return Iv(q.lo.astype(np.float64, copy=False), q.hi.astype(np.float64, copy=False))
 
 
 def _times(a: Iv, d: Any) -> Iv:
