@@ -21,12 +21,11 @@ from typing import Annotated, Any
 
 import typer
 
-from gradcheck_cli.batch.casefile import MAX_CHECKS
 from gradcheck_cli.cli_params import Format, run_options
 from gradcheck_cli.cli_usage import EPILOG, Command
 from gradcheck_cli.command_line import from_command_line
 from gradcheck_cli.errors import ExitCode, GradcheckError, InternalError, OutputError, UsageError
-from gradcheck_cli.options import OPTIONS, Option, make_options
+from gradcheck_cli.options import MAX_CHECKS, OPTIONS, Option, make_options
 
 app = typer.Typer(
     add_completion=True,
