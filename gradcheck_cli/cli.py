@@ -14,6 +14,7 @@ Imports nothing heavy at start-up: ``--help`` and parse errors never load torch 
 
 from __future__ import annotations
 
+import gc
 import inspect
 import sys
 from collections.abc import Sequence
@@ -221,6 +222,7 @@ def main() -> None:
         code = _reader_gone()
     except OSError as exc:
         code = _write_failed(exc)
+    gc.freeze()  # the process ends: no last collection over torch's and SymPy's objects
     sys.exit(code)
 
 
