@@ -3,7 +3,7 @@
 Every parameter of the real command is given the same values through ``cli_values.Coercion``
 and through typer's own conversion (the pydantic ``TypeAdapter`` it builds): the value, or the
 error message, must be the same. A subprocess then checks that a single check from the command
-line never imports pydantic (nor the modules a single check does not use).
+line never imports pydantic (nor the case-file modules, nor rich for JSON output).
 """
 
 import subprocess
@@ -81,13 +81,14 @@ def test_numbers_convert_as_typer_does(text):
         assert repr(ours) == repr(typer_own), (name, text)
 
 
-def test_a_single_check_imports_no_pydantic_and_no_batch_module():
+def test_a_single_check_imports_no_pydantic_no_batch_module_and_for_json_no_rich():
     code = (
         "import sys\nfrom gradcheck_cli import cli\n"
         "sys.argv = ['gradcheck', 'w*x+b', '--seed', '2', '--at', 'w=1', '--format', 'json',"
         " '--timeout', '60', '-q']\n"
         "try:\n    cli.main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "unused = ('pydantic', 'typer._adapters', 'tomllib', 'gradcheck_cli.batch.casefile')\n"
+        "unused = ('pydantic', 'typer._adapters', 'tomllib', 'gradcheck_cli.batch.casefile',"
+        " 'rich.console', 'gradcheck_cli.report.layout')\n"
         "print(code, [m for m in unused if m in sys.modules], file=sys.stderr)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
