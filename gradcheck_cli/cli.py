@@ -14,6 +14,7 @@ Imports nothing heavy at start-up: ``--help`` and parse errors never load torch 
 
 from __future__ import annotations
 
+import gc
 import inspect
 import sys
 from collections.abc import Sequence
@@ -21,12 +22,11 @@ from typing import Annotated, Any
 
 import typer
 
-from gradcheck_cli.batch.casefile import MAX_CHECKS
 from gradcheck_cli.cli_params import Format, run_options
 from gradcheck_cli.cli_usage import EPILOG, Command
 from gradcheck_cli.command_line import from_command_line
 from gradcheck_cli.errors import ExitCode, GradcheckError, InternalError, OutputError, UsageError
-from gradcheck_cli.options import OPTIONS, Option, make_options
+from gradcheck_cli.options import MAX_CHECKS, OPTIONS, Option, make_options
 
 app = typer.Typer(
     add_completion=True,
@@ -222,6 +222,7 @@ def main() -> None:
         code = _reader_gone()
     except OSError as exc:
         code = _write_failed(exc)
+    gc.freeze()  # the process ends: no last collection over torch's and SymPy's objects
     sys.exit(code)
 
 

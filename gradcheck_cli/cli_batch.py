@@ -15,10 +15,13 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gradcheck_cli.batch.casefile import MAX_CHECKS, CaseSpec, load_cases, read_text
 from gradcheck_cli.errors import CaseFileError, ExitCode, OutputError, UsageError
+from gradcheck_cli.options import MAX_CHECKS
+
+if TYPE_CHECKING:
+    from gradcheck_cli.batch.casefile import CaseSpec
 
 
 def load(
@@ -29,6 +32,7 @@ def load(
 ) -> list[CaseSpec]:
     """Every case of every file (or of the one model); raise CaseFileError with all problems.
     At most ``max_checks`` checks in all."""
+    from gradcheck_cli.batch.casefile import load_cases, read_text
     from gradcheck_cli.batch.runner import model_cases
 
     if model is not None:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from gradcheck_cli import __version__
-from gradcheck_cli.batch.casefile import MAX_CHECKS
+from gradcheck_cli.options import MAX_CHECKS
 
 
 class Format(StrEnum):

@@ -17,6 +17,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
+from gradcheck_cli.cli_values import install
 from gradcheck_cli.errors import ExitCode
 from gradcheck_cli.values import closest, suggest
 
@@ -43,7 +44,12 @@ _BOOLEANS = {"true", "false", "yes", "no", "on", "off", "1", "0"}
 
 
 class Command(TyperCommand):
-    """The gradcheck command: typer's, with usage errors in gradcheck's one-line style."""
+    """The gradcheck command: typer's, with usage errors in gradcheck's one-line style (and
+    its values converted without pydantic where typer's conversion is plain, ``cli_values``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        install(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any

@@ -25,6 +25,7 @@ from gradcheck_cli.values import MAX_SEED, MAX_SEEDS, BadValue, convert
 MAX_SAMPLES = 100_000
 DEFAULT_TIMEOUT = 60.0  # seconds a check may take (--timeout; 0: no limit)
 MAX_TIMEOUT = 86_400.0
+MAX_CHECKS = 100_000  # checks (cases x seeds) in one batch run unless the caller allows more
 REDUCTIONS = ("mean", "sum")
 MODES = ("reverse", "forward", "both")  # --mode: reverse (backward), forward (dual numbers)
 

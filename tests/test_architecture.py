@@ -35,7 +35,16 @@ LAYERS = [
     ("explain",),
     ("batch",),
     ("report",),
-    ("cli_batch", "cli_single", "cli_params", "cli_usage", "cli", "pytest_plugin", "__main__"),
+    (
+        "cli_batch",
+        "cli_single",
+        "cli_params",
+        "cli_values",
+        "cli_usage",
+        "cli",
+        "pytest_plugin",
+        "__main__",
+    ),
 ]
 
 

@@ -2,6 +2,9 @@
 
 import io
 
+import rich.console
+import rich.progress  # before Console is patched: it keeps rich's own
+
 from gradcheck_cli.report import console as report
 from gradcheck_cli.report.batch import count_line
 
@@ -19,8 +22,8 @@ def test_count_line_leaves_out_zero_counts_but_passed():
 
 def test_progress_bar_only_when_enabled_and_slow(monkeypatch):
     clock = iter([0.0, 0.5, 2.0, 2.5]).__next__
-    console = report.Console
-    monkeypatch.setattr(report, "Console", lambda **kw: console(file=io.StringIO()))
+    console = rich.console.Console  # imported by the bar where it is drawn
+    monkeypatch.setattr(rich.console, "Console", lambda **kw: console(file=io.StringIO()))
     off = report.Progress(3, enabled=False, delay=0.0)
     off.advance()
     assert off._bar is None

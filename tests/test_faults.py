@@ -5,6 +5,7 @@ case, a timeout, Ctrl-C, a broken pipe, a narrow output encoding, bad input file
 process only where it is the point: a worker killed by SIGKILL, a closed stdout, /dev/full.
 """
 
+import gc
 import json
 import os
 import signal
@@ -18,8 +19,9 @@ import pytest
 from conftest import gradcheck
 
 from gradcheck_cli import pipeline as core
+from gradcheck_cli.batch.guard import time_limit
 from gradcheck_cli.batch.runner import model_cases, run_cases
-from gradcheck_cli.errors import ExitCode
+from gradcheck_cli.errors import ExitCode, TimeLimit
 
 GRADCHECK = Path(sys.executable).with_name("gradcheck")
 
@@ -120,6 +122,48 @@ def test_a_real_long_check_is_interrupted():
     out = gradcheck("tanh(w*x+b)**3", "--samples", "20000", "--timeout", "0.5")
     assert out.exit_code == 4, out.stderr
     assert time.monotonic() - start < 10
+
+
+def test_an_alarm_that_lands_where_python_swallows_it_is_followed_by_another(monkeypatch):
+    """An exception raised in ``__del__`` (or a gc callback) cannot propagate: Python reports
+    it as unraisable and goes on. The time limit fires again, so the check still stops."""
+    swallowed = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda report: swallowed.append(report.exc_type))
+
+    class SlowFinalizer:
+        def __del__(self):
+            time.sleep(2)  # the first alarm interrupts this sleep: its TimeLimit is swallowed
+
+    start = time.monotonic()
+    with pytest.raises(TimeLimit), time_limit(0.05):
+        SlowFinalizer()  # finalized at once (no reference kept)
+        time.sleep(5)
+    assert swallowed == [TimeLimit]
+    assert time.monotonic() - start < 2
+
+
+def test_an_alarm_in_a_gc_callback_waits_for_the_next_one(monkeypatch):
+    """hypothesis times the garbage collector with a gc callback: an alarm that lands there
+    is not raised there (Python would swallow it and report it); the next one is."""
+    swallowed = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda report: swallowed.append(report.exc_type))
+    slept = []
+
+    def slow_callback(phase, info):
+        if not slept:
+            slept.append(phase)
+            time.sleep(0.3)  # the first alarm (0.05 s) lands here
+
+    gc.callbacks.append(slow_callback)  # the list gc reads: changed in place
+    start = time.monotonic()
+    try:
+        with pytest.raises(TimeLimit), time_limit(0.05):
+            gc.collect()
+            time.sleep(5)
+    finally:
+        gc.callbacks.remove(slow_callback)
+    assert (slept, swallowed) == (["start"], [])
+    assert time.monotonic() - start < 2
 
 
 def test_ctrl_c_in_a_batch_exits_130_without_a_half_report(tmp_path, monkeypatch):

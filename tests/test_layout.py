@@ -4,8 +4,9 @@ import io
 
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
-from gradcheck_cli.report.console import Console, terminal_width
+from gradcheck_cli.report.console import terminal_width
 from gradcheck_cli.report.layout import (
     Cell,
     Column,

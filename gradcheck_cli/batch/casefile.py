@@ -19,7 +19,7 @@ from typing import Any
 from gradcheck_cli.batch.lines import Block, Layout, scan_layout
 from gradcheck_cli.batch.source import MAX_FILE_BYTES, read_text
 from gradcheck_cli.errors import BadValue, CaseFileError
-from gradcheck_cli.options import OPTIONS, Option
+from gradcheck_cli.options import MAX_CHECKS, OPTIONS, Option
 from gradcheck_cli.values import MAX_SEEDS, convert, kind_of, parse_seed_range, suggest
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "read_text",
 ]
 
-MAX_CHECKS = 100_000  # checks (cases x seeds) in one run unless the caller allows more
 MAX_NESTING = 32  # arrays and tables inside each other in a TOML case file
 
 # The allowed keys: every option of the one table in gradcheck_cli.options.

@@ -5,7 +5,10 @@
 BaseException, so no ``except Exception`` of the core swallows it). Where there is no
 SIGALRM, or off the main thread (signals are delivered to the main thread only), it does
 nothing: the check runs without a limit. A handler and timer installed before (for example
-pytest-timeout's) are put back afterwards.
+pytest-timeout's) are put back afterwards. The alarm repeats every ``RETRY`` seconds until the
+limit is left: Python swallows an exception raised where it cannot propagate (``__del__``, a
+garbage collector callback), so an alarm that lands there is followed by another; one that
+lands in a garbage collector callback (hypothesis installs one) does not raise there at all.
 
 ``internal_error`` turns an unexpected exception (a bug) into an ``InternalError`` whose
 message names the stage it came from and whose ``detail`` is its traceback.
@@ -15,6 +18,7 @@ Standard library only; no printing.
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -22,12 +26,14 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from gradcheck_cli.errors import InternalError, TimeLimit
 
 __all__ = ["can_time_out", "internal_error", "stage_of", "time_limit"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
+RETRY = 0.1  # seconds between alarms once the time is up (an alarm may be swallowed)
 
 
 def can_time_out() -> bool:
@@ -43,11 +49,12 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         yield
         return
 
-    def expire(signum: int, frame: object) -> None:
-        raise TimeLimit(seconds)
+    def expire(signum: int, frame: FrameType | None) -> None:
+        if not _in_gc_callback(frame):  # there it would be swallowed: the next alarm raises
+            raise TimeLimit(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)
-    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds, RETRY)
     start = time.monotonic()
     try:
         yield
@@ -56,6 +63,15 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
         if outer:  # someone else's timer was running: give it back what is left of it
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
+
+
+def _in_gc_callback(frame: FrameType | None) -> bool:
+    codes = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None and codes:
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def stage_of(exc: BaseException) -> str:

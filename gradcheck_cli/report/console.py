@@ -5,6 +5,7 @@ styled segments at a width that never cuts a number; this module only turns them
 ``Text`` and prints them with rich's wrapping off (``soft_wrap``), so a line is written as it
 was laid out. The width: ``COLUMNS`` when set, else the terminal's (rich reads both: its
 ``Console.width``), else, when stdout is not a terminal, the width the content needs.
+rich and the layout are imported where a report is drawn: JSON output needs neither.
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ import json
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.text import Text
-
-from gradcheck_cli.report import layout
-from gradcheck_cli.report import text as report_text
 from gradcheck_cli.results import CheckResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from gradcheck_cli.report import layout
 
 
 def to_rich(lines: list[layout.Line]) -> Text:
     """Styled lines as one rich ``Text`` (segment styles are rich style strings)."""
+    from rich.text import Text
+
     out = Text(no_wrap=True, overflow="ignore", end="\n")
     for n, line in enumerate(lines):
         if n:
@@ -39,6 +43,8 @@ def render(
     result: CheckResult, width: int | None = None, verbose: bool = False, brief: bool = False
 ) -> Text:
     """The report as rich ``Text``, laid out for ``width`` (None: the width it needs)."""
+    from gradcheck_cli.report import text as report_text
+
     return to_rich(report_text.lines(result, width, verbose, brief))
 
 
@@ -47,6 +53,8 @@ def terminal_width(console: Console, stream: Any) -> int | None:
     without ``COLUMNS`` (nothing there may be cut: the report takes the width it needs).
     A terminal is a real one (``isatty``): ``FORCE_COLOR`` in a CI log gives colour, not a
     width."""
+    from gradcheck_cli.report import layout
+
     try:
         tty = stream is not None and stream.isatty()
     except (AttributeError, ValueError, OSError):
@@ -58,6 +66,8 @@ def print_result(result: CheckResult, fmt: str, verbose: bool = False, brief: bo
     if fmt == "json":
         print(to_json(result))
         return
+    from rich.console import Console
+
     console = Console(highlight=False, soft_wrap=True)
     console.print(render(result, terminal_width(console, sys.stdout), verbose, brief))
 
@@ -68,6 +78,8 @@ def to_json(result: CheckResult) -> str:
 
 def plain_text(renderable: Any) -> str:
     """What rich writes for ``renderable`` to a file without colour, wrapping off (tests)."""
+    from rich.console import Console
+
     buffer = io.StringIO()
     Console(
         file=buffer,
@@ -96,6 +108,7 @@ class Progress:
 
     def _show(self) -> None:
         from rich import progress as rp
+        from rich.console import Console
 
         with self._lock:
             if self._bar is None and not self._closed:
