@@ -271,6 +271,19 @@ def bench_size(repeat: int) -> None:
     )
 
 
+def compile_package() -> str:
+    """Write gradcheck_cli's bytecode as ``pip install`` does for a regular install (the
+    baselines' packages have theirs); an editable install under PYTHONDONTWRITEBYTECODE=1
+    would otherwise compile every module from source in every process measured."""
+    import compileall
+
+    import gradcheck_cli
+
+    folder = Path(gradcheck_cli.__file__).parent
+    ok = compileall.compile_dir(str(folder), quiet=1)
+    return f"compiled ({folder})" if ok else f"NOT all compiled ({folder})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 200 batch cases")
@@ -289,12 +302,14 @@ def main() -> None:
         "size": lambda: bench_size(1 if args.quick else 3),
     }
     chosen = [r for r in args.only.split(",") if r] or list(rows)
+    compiled = compile_package()
     import torch
 
     print(
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     )
+    print(f"gradcheck_cli's bytecode: {compiled}")
     print("| figure | baseline | gradcheck now | ratio | goal |\n|---|---|---|---|---|")
     for name in chosen:
         rows[name]()

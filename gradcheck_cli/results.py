@@ -6,7 +6,7 @@ The table and the JSON are both drawn from these objects, so they cannot disagre
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
@@ -79,7 +79,7 @@ def printed(expression: Any) -> str:
 @dataclass(frozen=True)
 class GradientResult:
     param: str
-    expression: Any = field(repr=False)  # the exact gradient (SymPy), shown as ``formula``
+    expression: Any = field(repr=False)  # the exact gradient (SymPy; text once pickled)
     exact: float  # the exact value rounded to float64 (correctly rounded when certified)
     autograd: float | None
     abs_error: float
@@ -107,6 +107,12 @@ class GradientResult:
     @property
     def formula(self) -> str:
         return printed(self.expression)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (batch workers send results) with the formula as text: unpickling a SymPy
+        expression rebuilds it node by node, milliseconds per gradient in the parent."""
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        return _gradient_result, (state | {"expression": self.formula},)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +159,10 @@ class GradientResult:
         """The judged value without the analysis: a forward-mode value, a second derivative."""
         whole = self.to_dict()
         return {key: whole[key] for key in SUMMARY}
+
+
+def _gradient_result(state: dict[str, Any]) -> GradientResult:
+    return GradientResult(**state)
 
 
 SUMMARY = ("formula", "exact", "autograd", "abs_error", "rel_error", "ulps", "bound")

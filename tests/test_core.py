@@ -169,3 +169,17 @@ def test_float64_is_more_accurate_than_float32():
     for name in ("w", "b"):
         assert g64[name].verdict == g32[name].verdict == "pass"
         assert g64[name].tolerance < g32[name].tolerance * 1e-6
+
+
+def test_a_result_crosses_processes_with_its_formulas_as_text():
+    """Batch workers pickle results: the formula travels printed (a SymPy expression would
+    be rebuilt node by node in the parent), and the reports read the same from it."""
+    import pickle
+
+    result = check("tanh(w*x+3)*v", seed=1, order=2, mode="both")
+    back = pickle.loads(pickle.dumps(result))
+    assert back.to_dict() == result.to_dict()
+    g = back.gradients[0]
+    assert type(g.expression) is str and g.formula == result.gradients[0].formula
+    assert g.formula == "2*v*x*(1 - tanh(w*x + 3)**2)*(v*tanh(w*x + 3) - y)"
+    assert type(back.hessian[0].entry.expression) is str
