@@ -179,9 +179,22 @@ def test_chunks_group_by_model_and_split_long_sweeps():
     specs = list(enumerate(specs_of(MIXED) + model_cases("w*x+b", {"seeds": "0..9"})))
     chunks = cases._chunks(specs, workers=3)
     assert sorted(i for chunk in chunks for i, _ in chunk) == list(range(len(specs)))
+    sweep = [chunk for chunk in chunks if any(s.model == "w*x+b" for _, s in chunk)]
+    assert len(sweep) >= 2  # the ten seeds of one model still reach more than one worker
     for chunk in chunks:
-        assert len({(s.model, s.dtype, s.loss) for _, s in chunk}) == 1
         assert len(chunk) <= 5  # 15 cases over 3 workers
+
+
+def test_chunks_pack_many_small_models():
+    """1000 models of one case each: about CHUNKS_PER_WORKER chunks a worker, not 1000
+    round trips; each model's cases stay in one chunk."""
+    text = "\n".join(f"w*x*{k}+b" for k in range(1, 1001))
+    specs = list(enumerate(load_cases("<stdin>", text=text, fmt="text")))
+    chunks = cases._chunks(specs, workers=2)
+    assert len(chunks) == 2 * cases.CHUNKS_PER_WORKER
+    assert [i for chunk in chunks for i, _ in chunk] == list(range(1000))
+    models = [{s.model for _, s in chunk} for chunk in chunks]
+    assert all(not (a & b) for a, b in zip(models, models[1:], strict=False))
 
 
 def test_spec_options_passes_every_field_options_knows():

@@ -263,15 +263,28 @@ class _InOrder:
                 self.callback(outcome)
 
 
+CHUNKS_PER_WORKER = 8  # chunks of many small models: few round trips, a balanced end
+
+
 def _chunks(items: list[tuple[int, CaseSpec]], workers: int) -> list[list[tuple[int, CaseSpec]]]:
     """Group cases by model and options (so a chunk prepares each model once); split groups
-    larger than a fair share so that one long seed sweep still uses every worker."""
+    larger than a fair share so that one long seed sweep still uses every worker; pack small
+    groups together, about ``CHUNKS_PER_WORKER`` chunks a worker (a chunk of one case each
+    was a round trip between processes per case)."""
     groups: dict[Any, list[tuple[int, CaseSpec]]] = {}
     for index, spec in items:
         key = (spec.model, dataclasses.replace(spec, seed=0, name="", line=0))
         groups.setdefault(key, []).append((index, spec))
     share = max(1, math.ceil(len(items) / workers))
-    return [group[i : i + share] for group in groups.values() for i in range(0, len(group), share)]
+    size = max(1, math.ceil(len(items) / (workers * CHUNKS_PER_WORKER)))
+    chunks: list[list[tuple[int, CaseSpec]]] = []
+    for group in groups.values():
+        for piece in (group[i : i + share] for i in range(0, len(group), share)):
+            if chunks and len(chunks[-1]) + len(piece) <= size:
+                chunks[-1] = chunks[-1] + piece
+            else:
+                chunks.append(piece)
+    return chunks
 
 
 def model_cases(
