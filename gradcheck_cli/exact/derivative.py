@@ -23,6 +23,7 @@ from sympy.core.function import ArgumentIndexError
 __all__ = ["diff"]
 
 _CHAIN = Function._eval_derivative  # the chain rule every catalog class inherits
+_ONCE = sympy.Basic._eval_derivative_n_times  # n = 1: _eval_derivative once
 
 
 def diff(expr: sympy.Expr, s: Symbol) -> sympy.Expr:
@@ -43,7 +44,11 @@ def _d(e: Any, s: Symbol) -> Any:
         return _mul(e.args, s)
     if kind is Pow:
         return _pow(e, s)
-    if isinstance(e, Function) and kind._eval_derivative is _CHAIN:
+    if (
+        isinstance(e, Function)
+        and kind._eval_derivative is _CHAIN
+        and kind._eval_derivative_n_times is _ONCE
+    ):
         return _chain(e, s)
     return sympy.diff(e, s)
 
