@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -227,7 +227,7 @@ class Certified:
     """What the compiled program certified at a run's points (None: the mpmath path says)."""
 
     loss: Any
-    z: tuple[Any, ...]  # per point
+    z: Sequence[Any]  # per point (certify.Each)
     grads: tuple[Any, ...]
     defined: bool  # the model as typed has a value at every point
 

@@ -15,6 +15,7 @@ from typing import Any
 import sympy
 
 from gradcheck_cli.errors import EvaluationError
+from gradcheck_cli.exact.derivative import diff
 from gradcheck_cli.exact.functions import build, spec_of
 from gradcheck_cli.expr.catalog import FUNCTIONS
 from gradcheck_cli.expr.parse import Expr
@@ -125,8 +126,6 @@ def gradients(expr: sympy.Expr, params: tuple[str, ...]) -> tuple[sympy.Expr, ..
 
     A derivative SymPy leaves unevaluated of a piecewise constant function (sign(Abs(w)/w))
     is 0, torch's convention (sign' = 0) at its jumps too."""
-    from gradcheck_cli.exact.derivative import diff
-
     return tuple(_steps_flat(diff(expr, symbol(name))) for name in params)
 
 
