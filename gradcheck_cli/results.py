@@ -97,7 +97,7 @@ class GradientResult:
     contributions: tuple[tuple[str, str, float], ...] = ()  # (node, aten op, share of bound)
     envelope: Any = None  # handcalc.Envelope when --decimals or --expect asked for it
     expect: Any = None  # handcalc.HandCheck for an --expect value
-    ladder: Any = None  # verdict.LadderCheck: the float64 rung of a float32 check
+    ladder: Any = None  # outcomes.LadderCheck: the float64 rung of a float32 check
     left: float | None = None  # one-sided derivatives at a kink
     right: float | None = None
     convention: str = ""  # torch's convention at a kink

@@ -41,7 +41,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
 
 import mpmath
@@ -49,17 +48,11 @@ import mpmath
 from gradcheck_cli.dtypes import DTYPES, floats_between, ulp
 from gradcheck_cli.exact.evaluate import round_to
 from gradcheck_cli.exact.kinks import KinkFacts
+from gradcheck_cli.outcomes import LadderCheck, Verdict
 from gradcheck_cli.results import HandCheck
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
 SHRINK = 2.0**-20  # a float64 error this much smaller than float32's is rounding
-
-
-class Verdict(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    KINK = "kink"  # no derivative at the point: torch's convention applies
-    UNDEFINED = "undefined"  # the exact loss or gradient does not exist at the point
 
 
 @dataclass(frozen=True)
@@ -85,17 +78,6 @@ class Facts:
     kinks: Callable[[], KinkFacts] = field(default=KinkFacts, repr=False)
     branches: Callable[[], tuple[Any, ...]] = field(default=tuple, repr=False)  # gradient's own
     nan_source: Callable[[], str] = field(default=lambda: "", repr=False)
-
-
-@dataclass(frozen=True)
-class LadderCheck:
-    """The ladder's rung as judged: the float64 autograd value, its error and tolerance."""
-
-    dtype: str
-    autograd: float | None
-    abs_error: float
-    tolerance: float
-    passed: bool
 
 
 @dataclass(frozen=True)

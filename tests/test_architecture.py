@@ -22,6 +22,7 @@ LAYERS = [
         "command_line",
         "roles",
         "provenance",
+        "outcomes",
         "results",
         "user_code",
     ),

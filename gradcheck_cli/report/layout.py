@@ -35,6 +35,8 @@ RULE = "─"
 
 def cell_len(text: str) -> int:
     """Terminal cells of ``text``: wide (East Asian) characters take two."""
+    if text.isascii():  # no wide character: one cell each
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
