@@ -137,8 +137,12 @@ def run(
     held: list[str] = []  # table lines wait while a progress bar may be drawn on the terminal
     stream_table = not (progress.enabled and is_terminal(sys.stdout))
 
+    drawn: dict[int, str] = {}  # a failed case's report, drawn while the workers run
+
     def on_result(outcome: Any) -> None:
         progress.advance()
+        if fmt == "table" and outcome.result is not None and not outcome.ok:
+            drawn[outcome.index] = report.table_text(outcome.result, bool(outcome.spec.brief))
         with writing():
             if fmt == "jsonl":
                 print(batchreport.to_jsonl_line(outcome), flush=True)
@@ -165,7 +169,7 @@ def run(
         progress.close()
     elapsed = time.perf_counter() - start
     with writing():
-        _print_report(batch, fmt, held)
+        _print_report(batch, fmt, held, drawn)
     if junit is not None:
         from gradcheck_cli.report.junit import write_junit
 
@@ -176,9 +180,8 @@ def run(
     return ExitCode.OK if batch.ok else ExitCode.FAILED
 
 
-def _print_report(batch: Any, fmt: str, held: list[str]) -> None:
+def _print_report(batch: Any, fmt: str, held: list[str], drawn: Mapping[int, str]) -> None:
     from gradcheck_cli.report import batch as batchreport
-    from gradcheck_cli.report import console as report
 
     if fmt == "json":
         print(batchreport.to_json(batch))
@@ -192,4 +195,4 @@ def _print_report(batch: Any, fmt: str, held: list[str]) -> None:
             if outcome.result is not None and not outcome.ok:
                 print()
                 print(f"== {outcome.case} ({outcome.source}:{outcome.line}) ==")
-                report.print_result(outcome.result, "table", brief=bool(outcome.spec.brief))
+                sys.stdout.write(drawn[outcome.index])

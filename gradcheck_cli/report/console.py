@@ -72,6 +72,18 @@ def print_result(result: CheckResult, fmt: str, verbose: bool = False, brief: bo
     console.print(render(result, terminal_width(console, sys.stdout), verbose, brief))
 
 
+def table_text(result: CheckResult, brief: bool = False) -> str:
+    """What ``print_result(result, "table")`` would write to stdout now (colour codes
+    included where it would write them), to be written later: a batch draws the reports of
+    its failed cases while its workers still run."""
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    with console.capture() as captured:
+        console.print(render(result, terminal_width(console, sys.stdout), brief=brief))
+    return captured.get()
+
+
 def to_json(result: CheckResult) -> str:
     return json.dumps(result.to_dict(), indent=2, allow_nan=False)
 
