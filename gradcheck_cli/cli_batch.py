@@ -152,7 +152,8 @@ def run(
 
     start = time.perf_counter()
     try:
-        batch = run_cases(specs, workers=used, on_result=on_result)
+        # a table and a JUnit file read the formulas of failed cases only
+        batch = run_cases(specs, workers=used, on_result=on_result, formulas=fmt != "table")
     except BatchInterrupted as exc:
         progress.close()
         for line in held:

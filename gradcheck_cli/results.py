@@ -106,13 +106,16 @@ class GradientResult:
 
     @property
     def formula(self) -> str:
+        if self.expression is None:  # a bug: the batch asked only for failed cases' formulas
+            raise LookupError(f"the formula of d loss/d {self.param} was not sent by its worker")
         return printed(self.expression)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled (batch workers send results) with the formula as text: unpickling a SymPy
         expression rebuilds it node by node, milliseconds per gradient in the parent."""
         state = {f.name: getattr(self, f.name) for f in fields(self)}
-        return _gradient_result, (state | {"expression": self.formula},)
+        text = None if self.expression is None else self.formula
+        return _gradient_result, (state | {"expression": text},)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -7,6 +7,7 @@ rendered by the real command line from that one batch: while the module runs,
 """
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -77,10 +78,10 @@ def known_batch(tmp_path_factory):
     done = {}
     replays = []
 
-    def run_cases(specs, workers=1, on_result=None):
+    def run_cases(specs, workers=1, on_result=None, formulas=True):
         key = repr(list(specs))  # CaseSpec is a dataclass: its repr shows every field
         if workers != 1 or key not in done:
-            batch = real(specs, workers=workers, on_result=on_result)
+            batch = real(specs, workers=workers, on_result=on_result, formulas=formulas)
             if workers == 1:
                 done[key] = batch
             return batch
@@ -252,6 +253,18 @@ def test_workers_2_gives_byte_identical_json(known):
     assert one.exit_code == two.exit_code == 1
     assert one.stdout == two.stdout
     assert json.loads(one.stdout)["summary"]["total"] == 10
+
+
+def test_workers_2_gives_the_same_table_and_junit(known, tmp_path):
+    """Workers send passed cases without formulas for a table: nothing shown differs."""
+    args = ["--file", known, "--format", "table"]
+    one = run(*args, "--junit", tmp_path / "one.xml", "--workers", "1")
+    two = run(*args, "--junit", tmp_path / "two.xml", "--workers", "2")
+    assert one.exit_code == two.exit_code == 1, two.stderr
+    assert one.stdout == two.stdout and "d loss/d w  = 1" in one.stdout
+    reports = [(tmp_path / f"{n}.xml").read_text() for n in ("one", "two")]
+    untimed = [re.sub(r'time="[^"]*"', "", r) for r in reports]
+    assert untimed[0] == untimed[1] and "<failure" in untimed[0]
 
 
 def test_all_passing_exits_0_and_stdin(tmp_path):

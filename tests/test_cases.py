@@ -253,3 +253,18 @@ def test_import_gradcheck_cli_is_light_and_exports_the_api_lazily():
 
     with pytest.raises(AttributeError):
         gradcheck_cli.no_such_thing  # noqa: B018
+
+
+def test_a_runner_asked_for_failed_formulas_only_drops_a_passed_cases():
+    text = MIXED + '[[case]]\nname = "overflow"\nmodel = "log(exp(w))"\nloss = "none"\n'
+    text += "at = {w = 100}\n"
+    specs = specs_of(text)
+    full, slim = cases.Runner(), cases.Runner(formulas=False)
+    passed, failed = specs[0], specs[-1]
+    kept, dropped = full.run(0, passed).result, slim.run(0, passed).result
+    with pytest.raises(LookupError, match="formula of d loss/d w was not sent"):
+        print(dropped.gradients[0].formula)
+    assert [g.formula for g in kept.gradients] == ["2*x*(b + w*x - y)", "2*b + 2*w*x - 2*y"]
+    for mine, theirs in zip(kept.gradients, dropped.gradients, strict=True):
+        assert dataclasses.replace(mine, expression=None) == theirs
+    assert slim.run(1, failed).result.gradients[0].formula == "1"  # d/dw log(exp(w))

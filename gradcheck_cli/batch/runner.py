@@ -17,10 +17,12 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from gradcheck_cli.batch.casefile import CaseSpec, load_cases
 from gradcheck_cli.batch.guard import internal_error, time_limit
+from gradcheck_cli.batch.sent import without_formulas
 from gradcheck_cli.errors import GradcheckError, TimeLimit
 from gradcheck_cli.options import OPTIONS, Options, make_options
 from gradcheck_cli.provenance import versions
@@ -119,9 +121,10 @@ def spec_options(spec: CaseSpec) -> Options:
 class Runner:
     """Runs cases one by one, preparing each distinct (model, options-without-seed) once."""
 
-    def __init__(self) -> None:
+    def __init__(self, formulas: bool = True) -> None:
         self._prepared: dict[Any, Any] = {}  # key -> Prepared or the GradcheckError it raised
         self.prepare_calls = 0
+        self.formulas = formulas  # False: a passed case's result is sent without them
 
     def run(self, index: int, spec: CaseSpec) -> CaseOutcome:
         """One case, whatever happens in it (KeyboardInterrupt alone goes through)."""
@@ -143,6 +146,7 @@ class Runner:
             lost = str(exc) if isinstance(exc, TimeLimit) else internal_error(exc)
             detail = getattr(lost, "detail", "")
             return _outcome(index, spec, None, str(lost), time.perf_counter() - start, detail)
+        result = result if self.formulas or not result.ok else without_formulas(result)
         return _outcome(index, spec, result, "", time.perf_counter() - start)
 
     def _prepare(self, key: Any, options: Options) -> Any:
@@ -207,11 +211,15 @@ def run_cases(
     on_result: Callable[[CaseOutcome], None] | None = None,
     *,
     worker_init: Callable[[], None] | None = None,
+    formulas: bool = True,
 ) -> BatchResult:
     """Run every case; ``on_result`` is called with each outcome, in input order, as soon as
     it and all the cases before it have finished. ``workers`` is capped by the number of
     cases and of CPUs. ``worker_init`` (picklable) runs first in each worker process (tests
-    use it to inject faults). Ctrl-C raises ``BatchInterrupted`` with what finished."""
+    use it to inject faults). ``formulas=False``: workers send a passed case without its
+    formulas (printing them is a worker's costliest step after the check; a report that
+    shows only failed cases does not read them). Ctrl-C raises ``BatchInterrupted`` with
+    what finished."""
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, got {workers}")
     workers = min(workers, len(specs), max_workers())
@@ -227,7 +235,7 @@ def run_cases(
             pool.run_pool(
                 _chunks(list(enumerate(specs)), workers),
                 workers,
-                runner=Runner,
+                runner=partial(Runner, formulas),
                 emit=lambda outcome: emitter.add([outcome]),
                 lost=_lost,
                 worker_init=worker_init,
