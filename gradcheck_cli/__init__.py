@@ -20,3 +20,12 @@ def __getattr__(name: str) -> Any:
 
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def main() -> None:
+    """The ``gradcheck`` command. Its script imports only this package: a batch worker that
+    runs the script again (as multiprocessing does with a main script) loads no command
+    line (typer) for nothing."""
+    from gradcheck_cli.cli import main as command
+
+    command()
