@@ -133,6 +133,8 @@ def run(
             f"using {used} worker{'s' if used > 1 else ''} ({len(specs)} cases, "
             f"{max_workers()} CPUs)"
         )
+    if used == 1:  # cases run here: import what they need as a worker does (frozen, no gc)
+        import gradcheck_cli.batch.warm  # noqa: F401
     progress = report.Progress(len(specs), enabled=is_terminal(sys.stderr) and not quiet)
     held: list[str] = []  # table lines wait while a progress bar may be drawn on the terminal
     stream_table = not (progress.enabled and is_terminal(sys.stdout))

@@ -33,7 +33,7 @@ def _context() -> Any:
     # modules once (forkserver), or start afresh (spawn) where forkserver is missing
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["torch", "gradcheck_cli.batch.warm"])
+        context.set_forkserver_preload(["gradcheck_cli.batch.warm"])
         return context
     return multiprocessing.get_context("spawn")
 
