@@ -186,12 +186,17 @@ def test_chunks_group_by_model_and_split_long_sweeps():
 
 
 def test_chunks_pack_many_small_models():
-    """1000 models of one case each: about CHUNKS_PER_WORKER chunks a worker, not 1000
-    round trips; each model's cases stay in one chunk."""
+    """1000 models of one case each: chunks of 1000 / (2 * CHUNKS_PER_WORKER) cases, not
+    1000 round trips, shrinking at the end (a quarter of each worker's share of what is
+    left) so that neither worker is left with a long chunk; each model in one chunk."""
     text = "\n".join(f"w*x*{k}+b" for k in range(1, 1001))
     specs = list(enumerate(load_cases("<stdin>", text=text, fmt="text")))
     chunks = cases._chunks(specs, workers=2)
-    assert len(chunks) == 2 * cases.CHUNKS_PER_WORKER
+    sizes = [len(chunk) for chunk in chunks]
+    assert sizes[0] == 63 == -(-1000 // (2 * cases.CHUNKS_PER_WORKER))
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1 and len(sizes) <= 50
+    for k, size in enumerate(sizes):  # 4 chunks a worker at most, in what is left
+        assert size <= -(-sum(sizes[k:]) // 8)
     assert [i for chunk in chunks for i, _ in chunk] == list(range(1000))
     models = [{s.model for _, s in chunk} for chunk in chunks]
     assert all(not (a & b) for a, b in zip(models, models[1:], strict=False))

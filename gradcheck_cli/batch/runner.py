@@ -275,10 +275,10 @@ CHUNKS_PER_WORKER = 8  # chunks of many small models: few round trips, a balance
 
 
 def _chunks(items: list[tuple[int, CaseSpec]], workers: int) -> list[list[tuple[int, CaseSpec]]]:
-    """Group cases by model and options (so a chunk prepares each model once); split groups
-    larger than a fair share so that one long seed sweep still uses every worker; pack small
-    groups together, about ``CHUNKS_PER_WORKER`` chunks a worker (a chunk of one case each
-    was a round trip between processes per case)."""
+    """Group cases by model and options (a chunk prepares each model once); split groups
+    over a fair share (a long seed sweep uses every worker); pack small groups, about
+    ``CHUNKS_PER_WORKER`` chunks a worker (not a round trip per case), smaller towards the
+    end (a quarter of each worker's share of what is left): the workers finish together."""
     groups: dict[Any, list[tuple[int, CaseSpec]]] = {}
     for index, spec in items:
         key = (spec.model, dataclasses.replace(spec, seed=0, name="", line=0))
@@ -286,11 +286,13 @@ def _chunks(items: list[tuple[int, CaseSpec]], workers: int) -> list[list[tuple[
     share = max(1, math.ceil(len(items) / workers))
     size = max(1, math.ceil(len(items) / (workers * CHUNKS_PER_WORKER)))
     chunks: list[list[tuple[int, CaseSpec]]] = []
+    left = len(items)  # not yet in a closed chunk
     for group in groups.values():
         for piece in (group[i : i + share] for i in range(0, len(group), share)):
-            if chunks and len(chunks[-1]) + len(piece) <= size:
+            if chunks and len(chunks[-1]) + len(piece) <= min(size, -(-left // (4 * workers))):
                 chunks[-1] = chunks[-1] + piece
             else:
+                left -= len(chunks[-1]) if chunks else 0
                 chunks.append(piece)
     return chunks
 
