@@ -10,7 +10,7 @@ import sympy
 from test_derivative import _random_models
 
 from gradcheck_cli.errors import EvaluationError
-from gradcheck_cli.exact import symbolic
+from gradcheck_cli.exact import derivative, symbolic
 from gradcheck_cli.exact.derivative import moves, power, quotient
 from gradcheck_cli.exact.functions import build
 from gradcheck_cli.expr.parse import parse
@@ -81,3 +81,15 @@ def test_a_sum_that_moves_is_neither_zero_nor_infinite_for_sympy():
     assert len(shown) > 100  # the proof answers for most sums of the models
     for s in shown:
         assert s.is_zero is not True and s.is_finite is not False, s
+
+
+def test_what_is_shown_finite_sympy_finds_finite():
+    """``_finite`` (whose True is recorded in an expression's assumptions, as SymPy records
+    its own answers) says True only where SymPy's own query, asked first, says True."""
+    sympy.core.cache.clear_cache()  # fresh objects: no answer recorded by an earlier test
+    terms = {t for s in _sums() for t in sympy.preorder_traversal(s)}
+    answers = {t: t.is_finite for t in terms}  # SymPy's, before any shortcut ran on them
+    shown = [t for t in terms if derivative._finite(t)]
+    assert len(shown) > 200
+    for t in shown:
+        assert answers[t] is True, t

@@ -20,7 +20,7 @@ import sympy
 from sympy import Add, Function, Mul, Pow, S, Symbol
 from sympy.core.function import ArgumentIndexError
 
-__all__ = ["diff", "moves", "power", "quotient"]
+__all__ = ["diff", "moves", "power", "quotient", "tanh"]
 
 _CHAIN = Function._eval_derivative  # the chain rule every catalog class inherits
 _ONCE = sympy.Basic._eval_derivative_n_times  # n = 1: _eval_derivative once
@@ -105,6 +105,9 @@ def quotient(num: Any, den: Any) -> Any:
     of a sum; a class with its own division (numbers) divides itself."""
     if type(den) is not Add or type(num).__truediv__ is not sympy.Expr.__truediv__:
         return num / den
+    if len(den.args) == 2:  # Mul builds den**-1 anew: Add._eval_power asks of each term
+        for term in den.args:
+            _known_finite(term)
     inverse = power(den, S.NegativeOne)
     return inverse if num is S.One else Mul(num, inverse)
 
@@ -129,7 +132,7 @@ def _monomial(term: Any) -> tuple[Symbol, ...]:
     """The symbols of ``term`` if it is a real symbol or a product of distinct real symbols
     and at most a Rational other than 0 (a canonical Mul puts the number first), else ()."""
     factors = term.args if type(term) is Mul else (term,)
-    if factors[0].is_Rational and factors[0].is_zero is False:
+    if factors[0].is_Rational and factors[0] is not S.Zero:  # 0 is S.Zero: no query
         factors = factors[1:]
     real = all(type(f) is Symbol and f.is_real is True for f in factors)
     return factors if real and factors else ()
@@ -153,6 +156,18 @@ def _finite(e: Any) -> bool:
     return kind is sympy.tanh and e.args[0].is_extended_real is True
 
 
+def _known_finite(e: Any) -> None:
+    """Record SymPy's own answer ``e.is_finite`` = True where ``_finite`` shows it, in e's
+    assumptions, as ``_ask`` records an answer: a later query reads it instead of searching
+    every related fact (``is_infinite`` of v*tanh(w*x + 7) asks whether tanh is zero: 0.3 ms)."""
+    facts = e._assumptions
+    if "finite" in facts or not _finite(e):
+        return
+    if facts is e.default_assumptions:  # shared by the class: copied first, as getit does
+        e._assumptions = facts = facts.copy()
+    facts.deduce_all_facts((("finite", True),))
+
+
 def _chain(e: Any, s: Symbol) -> Any:
     """``Function._eval_derivative``: the chain rule through ``fdiff``."""
     terms = []
@@ -161,8 +176,35 @@ def _chain(e: Any, s: Symbol) -> Any:
         if da.is_zero:
             continue
         try:
-            df = e.fdiff(i)
+            df = _fdiff(e, i)
         except ArgumentIndexError:
             df = Function.fdiff(e, i)
         terms.append(df * da)
     return Add(*terms)
+
+
+def _fdiff(e: Any, i: int) -> Any:
+    """``e.fdiff(i)``; tanh's (``1 - tanh(arg)**2``) with ``e`` for ``tanh(arg)`` where that
+    call would only rebuild ``e`` (``tanh``), after asking whether arg is zero (0.2 ms)."""
+    if type(e) is sympy.tanh and _plain(e.args[0]):
+        return S.One - e**2
+    return e.fdiff(i)
+
+
+def tanh(arg: Any) -> Any:
+    """``sympy.tanh(arg)``: ``tanh(arg, evaluate=False)`` where ``tanh.eval`` returns None
+    (0.5 ms less a call)."""
+    return sympy.tanh(arg, evaluate=False) if _plain(arg) else sympy.tanh(arg)
+
+
+def _plain(arg: Any) -> bool:
+    """``tanh.eval(arg)`` returns None: ``arg`` a sum with symbols (not a number, not to be
+    evaluated numerically), without I (no I-coefficient nor I*pi to peel off), not to be
+    negated (``could_extract_minus_sign``), not zero (``moves``)."""
+    return (
+        type(arg) is Add
+        and not arg.is_number
+        and not arg.has(S.ImaginaryUnit)
+        and not arg.could_extract_minus_sign()
+        and moves(arg)
+    )

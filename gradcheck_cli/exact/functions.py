@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import sympy
 
 from gradcheck_cli.errors import GradcheckError
-from gradcheck_cli.exact.derivative import moves
+from gradcheck_cli.exact.derivative import tanh
 from gradcheck_cli.expr.catalog import FUNCTIONS, INTERNAL, FunctionSpec
 from gradcheck_cli.expr.catalog import numeric as n
 from gradcheck_cli.expr.catalog.spec import EXACT
@@ -92,23 +92,7 @@ def build(name: str, args: Sequence[sympy.Expr]) -> sympy.Expr:
     if spec.compose is not None:
         return spec.compose(NS, *args)
     cls = getattr(NS, spec.sympy)
-    if cls is sympy.tanh and _plain(args[0]):
-        return sympy.tanh(args[0], evaluate=False)
-    return cls(*args)
-
-
-def _plain(arg: sympy.Expr) -> bool:
-    """``tanh.eval(arg)`` returns None, so ``tanh(arg)`` is ``tanh(arg, evaluate=False)``
-    (0.5 ms less a call): ``arg`` a sum with symbols (not a number, not to be evaluated
-    numerically), without I (no I-coefficient nor I*pi to peel off), not to be negated
-    (``could_extract_minus_sign``), not zero (``derivative.moves``)."""
-    return (
-        type(arg) is sympy.Add
-        and not arg.is_number
-        and not arg.has(sympy.I)
-        and not arg.could_extract_minus_sign()
-        and moves(arg)
-    )
+    return tanh(args[0]) if cls is sympy.tanh else cls(*args)
 
 
 def _heaviside(ctx: Any, x: Any, h0: Any = None) -> Any:
