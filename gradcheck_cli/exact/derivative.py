@@ -150,7 +150,7 @@ def _finite(e: Any) -> bool:
     if kind is Add or kind is Mul:
         return all(_finite(a) for a in e.args)
     if kind is Pow:
-        return e.exp.is_Integer and e.exp.is_positive and _finite(e.base)
+        return e.exp.is_Integer and e.exp.p > 0 and _finite(e.base)  # no query on exp
     if kind.default_assumptions.get("finite") is True:
         return True
     return kind is sympy.tanh and e.args[0].is_extended_real is True
