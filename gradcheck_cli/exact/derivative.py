@@ -10,6 +10,13 @@ applied directly, with the same operations in the same order, so the result is t
 holding an unevaluated ``Derivative`` goes to ``sympy.diff`` itself.
 ``tests/test_derivative.py`` compares the two on every catalog function, every loss and the
 models of the equivalence corpus.
+
+The rest of the cost is SymPy's assumption system: a query it cannot answer at once (is a sum
+zero? is v*tanh(w*x + 7) infinite?) searches every related fact, 0.2-0.4 ms each on a fresh
+sum. Where a cheap proof gives SymPy's own answer (``moves``, ``_finite``) the query is not
+asked, and a power of a sum, a quotient by one and tanh of one are built without the
+evaluation that would only ask it and return them unchanged (``power``, ``quotient``,
+``tanh``); ``tests/test_sympy_shortcuts.py`` compares each with plain SymPy.
 """
 
 from __future__ import annotations
