@@ -101,7 +101,8 @@ def parse(
     except (RecursionError, MemoryError):
         raise UnsupportedError("expression is nested too deeply") from None
     _Validator(text, shift, reserved, definitions).check(tree, depth=0)
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    called = {id(n.func) for n in calls}
     names = [
         n
         for n in ast.walk(tree)
@@ -109,7 +110,7 @@ def parse(
     ]
     names.sort(key=lambda n: n.col_offset)
     symbols = tuple(dict.fromkeys(n.id for n in names))
-    used = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)} & set(definitions)
+    used = {n.func.id for n in calls} & set(definitions)
     if used:
         expr = Expr(text.strip(), expand(tree, definitions), symbols, tree, definitions)
     else:
