@@ -105,8 +105,7 @@ class BatchResult:
 def spec_options(spec: CaseSpec) -> Options:
     """The ``Options`` of a case: its fields that are options (every entry of the option table
     but the case's name, model and seed sweep), the loss options grouped. ``()`` in a spec
-    means "not given", which ``Options`` spells ``None`` for names.
-    """
+    means "not given", which ``Options`` spells ``None`` for names."""
     values = {
         name: getattr(spec, name) for name, option in OPTIONS.items() if option.field and option.key
     }
