@@ -5,6 +5,8 @@ handlers (``aten_ops``, ``aten_nn``).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 from gradcheck_cli.rounding.tape import M, Tape
@@ -59,9 +61,15 @@ def scalar(tp: Tape, value: float, exact=None) -> int:
     p = tp.prims[c]
     if exact is not None:
         p.val[0] = M.mpf(exact) if not isinstance(exact, M.mpf) else exact
-    p.err[0] = abs(M.mpf(round_to(value, tp.dtype)) - p.val[0])
+    p.err[0] = abs(_held(value, tp.dtype) - p.val[0])
     p.exact = p.err[0] == 0
     return c
+
+
+@lru_cache(maxsize=4096)
+def _held(x: float, dtype: torch.dtype):
+    """``x`` as the dtype holds it, an exact ``M`` number."""
+    return M.mpf(round_to(x, dtype))
 
 
 def round_to(x: float, dtype: torch.dtype) -> float:

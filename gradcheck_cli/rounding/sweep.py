@@ -20,11 +20,14 @@ from typing import Any
 from mpmath.libmp import (
     finf,
     fnan,
+    fninf,
     fnone,
     fone,
     fzero,
     mpf_abs,
     mpf_add,
+    mpf_gt,
+    mpf_le,
     mpf_mul,
     mpf_neg,
     mpf_sum,
@@ -49,12 +52,20 @@ def _special(x: tuple) -> bool:
 def _inert(tape: Tape) -> list[bool]:
     """Per step: an exact leaf of finite values within range, whose adjoint can only add
     ``|a| * 0`` to E1: 0 unless an adjoint is infinite or NaN."""
+    fmax = tape.fmax._mpf_
     return [
         p.kind == "leaf"
-        and all(e == 0 for e in p.err)
-        and all(M.isfinite(v) and abs(v) <= tape.fmax for v in p.val)
+        and all(e._mpf_ == fzero for e in p.err)  # e == 0
+        and all(_within(v._mpf_, fmax) for v in p.val)  # isfinite(v) and |v| <= fmax
         for p in tape.prims
     ]
+
+
+def _within(v: tuple, fmax: tuple) -> bool:
+    return v not in _NOT_FINITE and mpf_le(mpf_abs(v, _PREC, _RND), fmax)
+
+
+_NOT_FINITE = (finf, fninf, fnan)
 
 
 class _Step:
@@ -69,8 +80,10 @@ class _Step:
         self.err = [e._mpf_ for e in p.err]
         self.rounded = [j for j, e in enumerate(self.err) if e != fzero]
         self.exact = [j for j, e in enumerate(self.err) if e == fzero]
-        self.nan = [j for j, v in enumerate(p.val) if M.isnan(v)]
-        self.over = [j for j, v in enumerate(p.val) if abs(v) > tape.fmax]
+        vals = [v._mpf_ for v in p.val]
+        self.nan = [j for j, v in enumerate(vals) if v == fnan]
+        fmax = tape.fmax._mpf_  # |v| > fmax, as M compares
+        self.over = [j for j, v in enumerate(vals) if mpf_gt(mpf_abs(v, _PREC, _RND), fmax)]
         self.parts: dict[int, Any] = {}
 
     def local(self, a: list) -> tuple:
@@ -97,17 +110,16 @@ class _Step:
         if found is None:
             p = self.p
             try:
-                parts = partials(
-                    p.kind,
-                    [pick(x, j) for x in self.xs],
-                    p.val[j],
-                    pick(p.extra, j) if p.extra else None,
-                )
+                parts = _SIMPLE.get(p.kind)
+                if parts is None:
+                    xs = [pick(x, j) for x in self.xs]
+                    extra = pick(p.extra, j) if p.extra else None
+                    parts = map(_raw, partials(p.kind, xs, p.val[j], extra))
+                elif p.kind == "mul":  # (b, a)
+                    parts = (pick(self.xs[1], j)._mpf_, pick(self.xs[0], j)._mpf_)
                 found = [
                     (g, 0 if n == 1 else j, n, d, inert and not _special(d))
-                    for g, n, d, inert in zip(
-                        p.args, self.sizes, map(_raw, parts), self.inert, strict=True
-                    )
+                    for g, n, d, inert in zip(p.args, self.sizes, parts, self.inert, strict=True)
                 ]
             except ZeroDivisionError as exc:
                 found = exc
@@ -118,6 +130,10 @@ class _Step:
             ) from found
         return found
 
+
+# tape.partials of the steps whose partial derivatives are constants, as raw values (mul: its
+# arguments, swapped)
+_SIMPLE = {"add": (fone, fone), "sub": (fone, fnone), "neg": (fnone,), "id": (fone,), "mul": ()}
 
 LANES = 4096  # the lanes of adjoints (seeds times samples) one group of seeds sweeps at a step
 

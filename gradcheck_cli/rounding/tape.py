@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import mpmath
 import torch
+from mpmath.libmp import finf, fnan, fninf, fzero, mpf_abs, mpf_add, mpf_div, mpf_mul, mpf_sub
 
 from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import OutOfDomain, UnsupportedOp  # noqa: F401 (re-exported)
@@ -26,13 +27,16 @@ ACCUMULATE = {  # the unit roundoff CPU kernels compute in (float32 for bfloat16
     for dt, d in _TORCH.items()
 }
 FMAX = {dt: d.max for dt, d in _TORCH.items()}
+_P, _R = M.prec, "n"  # what M's arithmetic rounds to (round to nearest: its default)
+_ARITH = {"add": mpf_add, "sub": mpf_sub, "mul": mpf_mul, "div": mpf_div}  # what + - * / call
+_NOT_FINITE = (finf, fninf, fnan)
 
 
 class Ref(NamedTuple):
     id: int
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prim:
     kind: str
     args: tuple[int, ...]
@@ -107,13 +111,11 @@ class Tape:
 
     def __init__(self, dtype: torch.dtype):
         self.dtype = dtype
-        self.u, self.eta = (M.mpf(t) for t in UNIT[dtype])
-        self.acc = M.mpf(ACCUMULATE[dtype])  # u of the dtype reductions accumulate in
+        self.u, self.eta, self.acc, self.fmax = _numbers(dtype)  # acc: u of the accumulation
         self.half = self.acc != self.u  # stored in half precision, computed in float32
-        self.fmax = M.mpf(FMAX[dtype])
         self.prims: list[_Prim] = []
         self.owner = ("", "")
-        self._costs: dict[tuple, tuple] = {}  # (c, eta count) -> (c * u, eta count * eta)
+        self._costs = _costs(dtype)  # (c, eta count) -> (c * u, eta count * eta)
 
     def _push(self, kind, args, val, err, exact, extra=None) -> int:
         self.prims.append(_Prim(kind, tuple(args), val, err, exact, self.owner, extra))
@@ -123,8 +125,8 @@ class Tape:
         return self._push("leaf", (), list(val), [M.zero] * len(val), exact)
 
     def const(self, x: float | int | bool, n: int = 1) -> int:
-        exact_val, err = _constant(x, self.dtype)
-        return self._push("leaf", (), [exact_val] * n, [err] * n, err == 0)
+        exact_val, err, exact = _constant(x, self.dtype)
+        return self._push("leaf", (), [exact_val] * n, [err] * n, exact)
 
     def ref(self, x) -> int:
         return x.id if isinstance(x, Ref) else self.const(x)
@@ -135,7 +137,10 @@ class Tape:
         n = max([*sizes, len(extra) if extra else 1])  # extra: per lane
         if any(size not in (1, n) for size in sizes):
             raise UnsupportedOp(f"broadcast {sizes}")
-        if n == 1:
+        arith = _ARITH.get(kind)
+        if arith is not None and not extra:  # + - * /: mpmath's own functions on raw values
+            val = _arith(arith, ps[0].val, ps[1].val, n)
+        elif n == 1:
             val = [_value(kind, [p.val[0] for p in ps], extra[0] if extra else None)]
         else:
             xs = [p.val for p in ps]
@@ -144,9 +149,8 @@ class Tape:
                 for j in range(n)
             ]
         scale, floor = self._cost(c, c if eta_count is None else eta_count)
-        err = [M.zero if M.isnan(v) else scale * abs(v) + floor for v in val]
         exact = c == 0 and all(p.exact for p in ps)
-        return self._push(kind, args, val, err, exact, extra)
+        return self._push(kind, args, val, _errors(val, scale._mpf_, floor._mpf_), exact, extra)
 
     def _cost(self, c: float, ec: float) -> tuple:
         """``c * u`` and ``ec * eta``: a step's error is ``c * u * |v| + ec * eta``."""
@@ -176,19 +180,63 @@ class Tape:
 
     def is_pow2(self, a: int) -> bool:
         p = self.prims[a]
-        return p.exact and all(v != 0 and abs(v.man) == 1 for v in p.val)
+        return p.exact and all(v._mpf_[1] == 1 for v in p.val)  # v != 0 and |mantissa| 1
 
     def is_zero(self, a: int) -> bool:
         p = self.prims[a]
-        return p.exact and all(v == 0 for v in p.val)
+        return p.exact and all(v._mpf_ == fzero for v in p.val)
+
+
+def _arith(f, xs: list, ys: list, n: int) -> list:
+    """``_value`` of + - * / lane by lane: NaN where an argument is NaN, the operation fails
+    (x / 0) or the result is not finite; ``f(a, b)`` at M's precision and rounding, which is
+    what M's operators compute."""
+    out = []
+    for j in range(n):
+        a, b = (xs[0] if len(xs) == 1 else xs[j])._mpf_, (ys[0] if len(ys) == 1 else ys[j])._mpf_
+        if a == fnan or b == fnan:
+            out.append(M.nan)
+            continue
+        try:
+            v = f(a, b, _P, _R)
+        except (ZeroDivisionError, ValueError):
+            v = fnan
+        out.append(M.nan if v in _NOT_FINITE else M.make_mpf(v))
+    return out
+
+
+def _errors(val: list, scale: tuple, floor: tuple) -> list:
+    """``scale * |v| + floor`` per lane (0 where v is NaN), rounded as M's operators round."""
+    if scale == fzero and floor == fzero:
+        return [M.zero] * len(val)
+    make = M.make_mpf
+    return [
+        M.zero
+        if v._mpf_ == fnan
+        else make(mpf_add(mpf_mul(scale, mpf_abs(v._mpf_, _P, _R), _P, _R), floor, _P, _R))
+        for v in val
+    ]
+
+
+@lru_cache(maxsize=16)
+def _numbers(dtype: torch.dtype) -> tuple:
+    """u, eta, the u reductions accumulate in, and the largest finite value of ``dtype``."""
+    return tuple(M.mpf(t) for t in (*UNIT[dtype], ACCUMULATE[dtype], FMAX[dtype]))
+
+
+@lru_cache(maxsize=16)
+def _costs(dtype: torch.dtype) -> dict:
+    return {}  # Tape._cost's results, shared by the tapes of one dtype
 
 
 @lru_cache(maxsize=4096)
 def _constant(x: float | int | bool, dtype: torch.dtype) -> tuple:
-    """A Python number as an exact value, and its rounding error ``|fl(x) - x|`` in ``dtype``."""
+    """A Python number as an exact value, its rounding error ``|fl(x) - x|`` in ``dtype``, and
+    whether that error is 0."""
     exact_val = M.mpf(x)
     rounded = torch.tensor(float(x), dtype=torch.float64).to(dtype).item()
-    return exact_val, abs(M.mpf(rounded) - exact_val)
+    err = abs(M.mpf(rounded) - exact_val)
+    return exact_val, err, err == 0
 
 
 def _value(kind: str, xs: list, extra):
