@@ -27,7 +27,6 @@ from mpmath.libmp import (
     mpf_abs,
     mpf_add,
     mpf_gt,
-    mpf_le,
     mpf_mul,
     mpf_neg,
     mpf_sum,
@@ -53,16 +52,27 @@ def _inert(tape: Tape) -> list[bool]:
     """Per step: an exact leaf of finite values within range, whose adjoint can only add
     ``|a| * 0`` to E1: 0 unless an adjoint is infinite or NaN."""
     fmax = tape.fmax._mpf_
-    return [
-        p.kind == "leaf"
-        and all(e._mpf_ == fzero for e in p.err)  # e == 0
-        and all(_within(v._mpf_, fmax) for v in p.val)  # isfinite(v) and |v| <= fmax
-        for p in tape.prims
-    ]
+    return [p.kind == "leaf" and _inert_leaf(p, fmax) for p in tape.prims]
 
 
-def _within(v: tuple, fmax: tuple) -> bool:
-    return v not in _NOT_FINITE and mpf_le(mpf_abs(v, _PREC, _RND), fmax)
+def _inert_leaf(p: Any, fmax: tuple) -> bool:
+    """Every error 0 and every value finite and at most ``fmax`` in magnitude."""
+    for e in p.err:
+        if e._mpf_ != fzero:
+            return False
+    for v in p.val:
+        r = v._mpf_
+        if r in _NOT_FINITE or _beyond(r, fmax):
+            return False
+    return True
+
+
+def _beyond(r: tuple, fmax: tuple) -> bool:
+    """``|r| > fmax`` as M compares (False for NaN); a nonzero finite r whose top bit is
+    below fmax's (exponent + bit count) is smaller without a comparison."""
+    if r[1] and r[2] + r[3] < fmax[2] + fmax[3]:
+        return False
+    return mpf_gt(mpf_abs(r, _PREC, _RND), fmax)
 
 
 _NOT_FINITE = (finf, fninf, fnan)
@@ -72,18 +82,21 @@ class _Step:
     """What every seed's sweep reads of one step, computed once for all of them (the
     partial derivatives of a lane when a seed first needs them)."""
 
-    def __init__(self, tape: Tape, i: int, inert: list[bool]) -> None:
+    def __init__(self, tape: Tape, i: int, inert: list[bool], fmax: tuple) -> None:
         p = self.p = tape.prims[i]
-        self.xs = [tape.prims[g].val for g in p.args]
-        self.inert = [inert[g] for g in p.args]
-        self.sizes = [len(x) for x in self.xs]
-        self.err = [e._mpf_ for e in p.err]
-        self.rounded = [j for j, e in enumerate(self.err) if e != fzero]
-        self.exact = [j for j, e in enumerate(self.err) if e == fzero]
-        vals = [v._mpf_ for v in p.val]
-        self.nan = [j for j, v in enumerate(vals) if v == fnan]
-        fmax = tape.fmax._mpf_  # |v| > fmax, as M compares
-        self.over = [j for j, v in enumerate(vals) if mpf_gt(mpf_abs(v, _PREC, _RND), fmax)]
+        self.tape, self.inert_steps, self.xs = tape, inert, None  # xs: on the first targets
+        err = self.err = [e._mpf_ for e in p.err]
+        self.rounded = [j for j, e in enumerate(err) if e != fzero]
+        self.exact = (
+            [] if len(self.rounded) == len(err) else [j for j, e in enumerate(err) if e == fzero]
+        )
+        self.nan, self.over = [], []  # lanes whose value is NaN, or beyond the dtype's range
+        for j, v in enumerate(p.val):
+            r = v._mpf_
+            if r == fnan:
+                self.nan.append(j)
+            elif _beyond(r, fmax):
+                self.over.append(j)
         self.parts: dict[int, Any] = {}
 
     def local(self, a: list) -> tuple:
@@ -94,9 +107,11 @@ class _Step:
             raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
         if self.over and any(a[j] != fzero for j in self.over):
             return finf
-        terms = [
-            mpf_mul(mpf_abs(a[j], _PREC, _RND), self.err[j], _PREC, _RND) for j in self.rounded
-        ]
+        rounded, err = self.rounded, self.err
+        if len(rounded) == 1 and not self.exact:  # one lane, rounded
+            term = mpf_mul(mpf_abs(a[0], _PREC, _RND), err[0], _PREC, _RND)
+            return term if not _special(term) else mpf_sum([term], _PREC, _RND)
+        terms = [mpf_mul(mpf_abs(a[j], _PREC, _RND), err[j], _PREC, _RND) for j in rounded]
         if self.exact and any(_special(a[j]) for j in self.exact):
             terms.append(fnan)  # |inf| * 0 or NaN * 0 (a lane of error 0 adds 0 otherwise)
         if len(terms) == 1 and not _special(terms[0]):
@@ -109,6 +124,10 @@ class _Step:
         found = self.parts.get(j)
         if found is None:
             p = self.p
+            if self.xs is None:
+                self.xs = [self.tape.prims[g].val for g in p.args]
+                self.sizes = [len(x) for x in self.xs]
+                self.inert = [self.inert_steps[g] for g in p.args]
             try:
                 parts = _SIMPLE.get(p.kind)
                 if parts is None:
@@ -160,19 +179,21 @@ def _sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[
         _lanes(adj, out)[k] = lanes
     owners: list[dict[tuple[str, str], Any]] = [{} for _ in seeds]
     failed: dict[int, Exception] = {}
+    fmax = tape.fmax._mpf_
     for i in range(len(adj) - 1, -1, -1):
         here, adj[i] = adj[i], None
         if not here:
             continue
-        step = _Step(tape, i, inert)
+        step = _Step(tape, i, inert, fmax)
+        owner = step.p.owner
         for k, a in here.items():
             if k in failed:
                 continue
             try:
                 local = step.local(a)
-                if local != fzero:
-                    part = owners[k].get(step.p.owner, fzero)
-                    owners[k][step.p.owner] = mpf_add(part, local, _PREC, _RND)
+                if local != fzero:  # 0 + local is local (a value of M's precision)
+                    part = owners[k].get(owner)
+                    owners[k][owner] = local if part is None else mpf_add(part, local, _PREC, _RND)
                 _backprop(step, k, a, adj)
             except Exception as exc:  # kept for the seed, raised below in the seeds' order
                 failed[k] = exc
@@ -199,7 +220,7 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
     if p.kind == "leaf":
         return
     if p.kind == "sum":
-        _acc(adj, p.args[0], k, [a[0]] * step.sizes[0])
+        _acc(adj, p.args[0], k, [a[0]] * len(step.tape.prims[p.args[0]].val))
         return
     if p.kind == "expand":
         _acc(adj, p.args[0], k, [mpf_sum(a, _PREC, _RND)])

@@ -133,30 +133,21 @@ class Tape:
 
     def op(self, kind: str, args, c: float = 1, eta_count: float | None = None, extra=None):
         ps = [self.prims[a] for a in args]
-        sizes = [len(p.val) for p in ps]
-        n = max([*sizes, len(extra) if extra else 1])  # extra: per lane
-        if any(size not in (1, n) for size in sizes):
-            raise UnsupportedOp(f"broadcast {sizes}")
-        arith = _ARITH.get(kind)
-        if arith is not None and not extra:  # + - * /: mpmath's own functions on raw values
-            val = _arith(arith, ps[0].val, ps[1].val, n)
-        elif n == 1:
-            val = [_value(kind, [p.val[0] for p in ps], extra[0] if extra else None)]
+        arith = _ARITH.get(kind)  # + - * /: mpmath's own functions on raw values
+        if arith is not None and not extra and len(ps[0].val) == 1 == len(ps[1].val):
+            val = _arith(arith, ps[0].val, ps[1].val, 1)
         else:
-            xs = [p.val for p in ps]
-            val = [
-                _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None)
-                for j in range(n)
-            ]
+            val = _values(kind, ps, extra, arith)
         scale, floor = self._cost(c, c if eta_count is None else eta_count)
         exact = c == 0 and all(p.exact for p in ps)
-        return self._push(kind, args, val, _errors(val, scale._mpf_, floor._mpf_), exact, extra)
+        return self._push(kind, args, val, _errors(val, scale, floor), exact, extra)
 
     def _cost(self, c: float, ec: float) -> tuple:
-        """``c * u`` and ``ec * eta``: a step's error is ``c * u * |v| + ec * eta``."""
+        """``c * u`` and ``ec * eta`` as raw values: a step's error is
+        ``c * u * |v| + ec * eta``."""
         cost = self._costs.get((c, ec))
         if cost is None:
-            cost = self._costs[(c, ec)] = (c * self.u, ec * self.eta)
+            cost = self._costs[(c, ec)] = ((c * self.u)._mpf_, (ec * self.eta)._mpf_)
         return cost
 
     def reduce_sum(self, a: int, rounded: bool = True) -> int:
@@ -187,6 +178,22 @@ class Tape:
         return p.exact and all(v._mpf_ == fzero for v in p.val)
 
 
+def _values(kind: str, ps: list, extra: Any, arith: Any) -> list:
+    """The exact value of each lane of a step (``_value``), arguments of one lane broadcast."""
+    sizes = [len(p.val) for p in ps]
+    n = max([*sizes, len(extra) if extra else 1])  # extra: per lane
+    if any(size not in (1, n) for size in sizes):
+        raise UnsupportedOp(f"broadcast {sizes}")
+    if arith is not None and not extra:
+        return _arith(arith, ps[0].val, ps[1].val, n)
+    if n == 1:
+        return [_value(kind, [p.val[0] for p in ps], extra[0] if extra else None)]
+    xs = [p.val for p in ps]
+    return [
+        _value(kind, [pick(x, j) for x in xs], pick(extra, j) if extra else None) for j in range(n)
+    ]
+
+
 def _arith(f, xs: list, ys: list, n: int) -> list:
     """``_value`` of + - * / lane by lane: NaN where an argument is NaN, the operation fails
     (x / 0) or the result is not finite; ``f(a, b)`` at M's precision and rounding, which is
@@ -209,13 +216,22 @@ def _errors(val: list, scale: tuple, floor: tuple) -> list:
     """``scale * |v| + floor`` per lane (0 where v is NaN), rounded as M's operators round."""
     if scale == fzero and floor == fzero:
         return [M.zero] * len(val)
-    make = M.make_mpf
-    return [
-        M.zero
-        if v._mpf_ == fnan
-        else make(mpf_add(mpf_mul(scale, mpf_abs(v._mpf_, _P, _R), _P, _R), floor, _P, _R))
-        for v in val
-    ]
+    out = []
+    for v in val:
+        r = v._mpf_
+        if r == fnan:
+            out.append(M.zero)
+            continue
+        out.append(M.make_mpf(mpf_add(_times(scale, mpf_abs(r, _P, _R)), floor, _P, _R)))
+    return out
+
+
+def _times(s: tuple, a: tuple) -> tuple:
+    """``mpf_mul(s, a)`` at M's precision; by a power of two (mantissa 1) a nonzero ``a`` of
+    M's precision (at most ``_P`` bits, normalized) is exact: only its exponent moves."""
+    if s[1] == 1 and a[1] and a[3] <= _P:
+        return (s[0] ^ a[0], a[1], a[2] + s[2], a[3])
+    return mpf_mul(s, a, _P, _R)
 
 
 @lru_cache(maxsize=16)
