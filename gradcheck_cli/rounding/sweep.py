@@ -9,43 +9,32 @@ which lanes are NaN or beyond the dtype's range. A seed whose sweep fails (a NaN
 on, a step not differentiable where it matters) keeps its error, and the first failing
 seed's error is raised: the error a sweep seed by seed would have raised first.
 
-The arithmetic is mpmath's own on the raw values (``libmp``: the functions ``M``'s numbers
-call, at its precision and rounding), without a number object per operation.
+The arithmetic is mpmath's own on the raw values (``rounding.raw``: the functions ``M``'s
+numbers call, at its precision and rounding), without a number object per operation. A tape
+of one lane per step (one sample) is swept by ``rounding.sweep1``, the same sums without lists.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mpmath.libmp import (
-    finf,
-    fnan,
-    fninf,
-    fnone,
-    fone,
-    fzero,
-    mpf_abs,
-    mpf_add,
-    mpf_gt,
-    mpf_mul,
-    mpf_neg,
-    mpf_sum,
-    to_float,
-)
+from mpmath.libmp import finf, fnan, fone, fzero, mpf_add, mpf_sum
 
+from gradcheck_cli.rounding import sweep1
+from gradcheck_cli.rounding.raw import (
+    NOT_FINITE,
+    SIMPLE,
+    beyond,
+    local_term,
+    numbers,
+    plus,
+    raw,
+    special,
+    times,
+)
 from gradcheck_cli.rounding.tape import M, OutOfDomain, Tape, partials, pick
 
 _PREC, _RND = M.prec, "n"  # what M's arithmetic rounds to (round to nearest: its default)
-
-
-def _raw(d: Any) -> tuple:
-    """A partial derivative (an ``M`` number, or a Python int or float) as a raw value."""
-    return d._mpf_ if hasattr(d, "_mpf_") else M.convert(d)._mpf_
-
-
-def _special(x: tuple) -> bool:
-    """Infinite or NaN (a raw value whose mantissa is 0 but which is not 0)."""
-    return not x[1] and x != fzero
 
 
 def _inert(tape: Tape) -> list[bool]:
@@ -62,20 +51,9 @@ def _inert_leaf(p: Any, fmax: tuple) -> bool:
             return False
     for v in p.val:
         r = v._mpf_
-        if r in _NOT_FINITE or _beyond(r, fmax):
+        if r in NOT_FINITE or beyond(r, fmax):
             return False
     return True
-
-
-def _beyond(r: tuple, fmax: tuple) -> bool:
-    """``|r| > fmax`` as M compares (False for NaN); a nonzero finite r whose top bit is
-    below fmax's (exponent + bit count) is smaller without a comparison."""
-    if r[1] and r[2] + r[3] < fmax[2] + fmax[3]:
-        return False
-    return mpf_gt(mpf_abs(r, _PREC, _RND), fmax)
-
-
-_NOT_FINITE = (finf, fninf, fnan)
 
 
 class _Step:
@@ -95,7 +73,7 @@ class _Step:
             r = v._mpf_
             if r == fnan:
                 self.nan.append(j)
-            elif _beyond(r, fmax):
+            elif beyond(r, fmax):
                 self.over.append(j)
         self.parts: dict[int, Any] = {}
 
@@ -109,12 +87,12 @@ class _Step:
             return finf
         rounded, err = self.rounded, self.err
         if len(rounded) == 1 and not self.exact:  # one lane, rounded
-            term = mpf_mul(mpf_abs(a[0], _PREC, _RND), err[0], _PREC, _RND)
-            return term if not _special(term) else mpf_sum([term], _PREC, _RND)
-        terms = [mpf_mul(mpf_abs(a[j], _PREC, _RND), err[j], _PREC, _RND) for j in rounded]
-        if self.exact and any(_special(a[j]) for j in self.exact):
+            term = local_term(a[0], err[0])
+            return term if not special(term) else mpf_sum([term], _PREC, _RND)
+        terms = [local_term(a[j], err[j]) for j in rounded]
+        if self.exact and any(special(a[j]) for j in self.exact):
             terms.append(fnan)  # |inf| * 0 or NaN * 0 (a lane of error 0 adds 0 otherwise)
-        if len(terms) == 1 and not _special(terms[0]):
+        if len(terms) == 1 and not special(terms[0]):
             return terms[0]  # a sum of one term of M's precision: that term
         return mpf_sum(terms, _PREC, _RND)
 
@@ -129,15 +107,15 @@ class _Step:
                 self.sizes = [len(x) for x in self.xs]
                 self.inert = [self.inert_steps[g] for g in p.args]
             try:
-                parts = _SIMPLE.get(p.kind)
+                parts = SIMPLE.get(p.kind)
                 if parts is None:
                     xs = [pick(x, j) for x in self.xs]
                     extra = pick(p.extra, j) if p.extra else None
-                    parts = map(_raw, partials(p.kind, xs, p.val[j], extra))
+                    parts = map(raw, partials(p.kind, xs, p.val[j], extra))
                 elif p.kind == "mul":  # (b, a)
                     parts = (pick(self.xs[1], j)._mpf_, pick(self.xs[0], j)._mpf_)
                 found = [
-                    (g, 0 if n == 1 else j, n, d, inert and not _special(d))
+                    (g, 0 if n == 1 else j, n, d, inert and not special(d))
                     for g, n, d, inert in zip(p.args, self.sizes, parts, self.inert, strict=True)
                 ]
             except ZeroDivisionError as exc:
@@ -150,10 +128,6 @@ class _Step:
         return found
 
 
-# tape.partials of the steps whose partial derivatives are constants, as raw values (mul: its
-# arguments, swapped)
-_SIMPLE = {"add": (fone, fone), "sub": (fone, fnone), "neg": (fnone,), "id": (fone,), "mul": ()}
-
 LANES = 4096  # the lanes of adjoints (seeds times samples) one group of seeds sweeps at a step
 
 
@@ -164,8 +138,9 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
     width = max((len(p.val) for p in tape.prims), default=1)
     group = max(1, LANES // width)
     inert = _inert(tape)
+    run = sweep1.sweep if width == 1 and all(j == 0 for _, j in seeds) else _sweep
     return [
-        s for at in range(0, len(seeds), group) for s in _sweep(tape, seeds[at : at + group], inert)
+        s for at in range(0, len(seeds), group) for s in run(tape, seeds[at : at + group], inert)
     ]
 
 
@@ -199,14 +174,7 @@ def _sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[
                 failed[k] = exc
     if failed:
         raise failed[min(failed)]
-    return [_numbers(o) for o in owners]
-
-
-def _numbers(owners: dict[tuple[str, str], tuple]) -> tuple[Any, dict]:
-    """A seed's E1 (the sum of its parts, an ``M`` number) and its parts as floats (what
-    ``float`` of the ``M`` number gives: rounded to nearest)."""
-    total = mpf_sum(list(owners.values()), _PREC, _RND)
-    return M.make_mpf(total), {k: to_float(v, rnd=_RND) for k, v in owners.items()}
+    return [numbers(o) for o in owners]
 
 
 def _lanes(adj: list, g: int) -> dict[int, list]:
@@ -228,7 +196,7 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
     for j, aj in enumerate(a):
         if aj == fzero:
             continue
-        finite = not _special(aj)
+        finite = not special(aj)
         for g, i, n, d, inert in step.targets(j):
             if inert and finite:
                 continue  # a finite product: it would add |a| * 0 = 0 to E1, and go no further
@@ -238,25 +206,11 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
             lanes = seeds.get(k)
             if lanes is None:
                 lanes = seeds[k] = [fzero] * n
-            lanes[i] = _plus(lanes[i], _times(aj, d))
+            lanes[i] = plus(lanes[i], times(aj, d))
 
 
 def _acc(adj: list, g: int, k: int, vals: list) -> None:
     lanes = _lanes(adj, g).get(k)
     if lanes is None:
         lanes = [fzero] * len(vals)
-    adj[g][k] = [_plus(s, v) for s, v in zip(lanes, vals, strict=True)]
-
-
-def _times(a: tuple, d: tuple) -> tuple:
-    """``a * d`` rounded as M rounds it; by 1 or -1 exact (a value of M's precision)."""
-    if d == fone:
-        return a
-    if d == fnone:
-        return mpf_neg(a)
-    return mpf_mul(a, d, _PREC, _RND)
-
-
-def _plus(s: tuple, v: tuple) -> tuple:
-    """``s + v`` rounded as M rounds it; 0 + v is v (a value of M's precision)."""
-    return v if s == fzero else mpf_add(s, v, _PREC, _RND)
+    adj[g][k] = [plus(s, v) for s, v in zip(lanes, vals, strict=True)]

@@ -28,7 +28,19 @@ ACCUMULATE = {  # the unit roundoff CPU kernels compute in (float32 for bfloat16
 }
 FMAX = {dt: d.max for dt, d in _TORCH.items()}
 _P, _R = M.prec, "n"  # what M's arithmetic rounds to (round to nearest: its default)
-_ARITH = {"add": mpf_add, "sub": mpf_sub, "mul": mpf_mul, "div": mpf_div}  # what + - * / call
+
+
+def raw_mul(a: tuple, b: tuple, prec: int = _P, rnd: str = _R) -> tuple:
+    """``mpf_mul(a, b, prec, rnd)``; by a power of two (mantissa 1) a nonzero finite factor of
+    at most ``prec`` bits is what mpf_mul returns unrounded: only its exponent moves."""
+    if a[1] == 1 and b[1] and b[3] <= prec:
+        return (a[0] ^ b[0], b[1], a[2] + b[2], b[3])
+    if b[1] == 1 and a[1] and a[3] <= prec:
+        return (a[0] ^ b[0], a[1], a[2] + b[2], a[3])
+    return mpf_mul(a, b, prec, rnd)
+
+
+_ARITH = {"add": mpf_add, "sub": mpf_sub, "mul": raw_mul, "div": mpf_div}  # what + - * / call
 _NOT_FINITE = (finf, fninf, fnan)
 
 
@@ -222,16 +234,8 @@ def _errors(val: list, scale: tuple, floor: tuple) -> list:
         if r == fnan:
             out.append(M.zero)
             continue
-        out.append(M.make_mpf(mpf_add(_times(scale, mpf_abs(r, _P, _R)), floor, _P, _R)))
+        out.append(M.make_mpf(mpf_add(raw_mul(scale, mpf_abs(r, _P, _R)), floor, _P, _R)))
     return out
-
-
-def _times(s: tuple, a: tuple) -> tuple:
-    """``mpf_mul(s, a)`` at M's precision; by a power of two (mantissa 1) a nonzero ``a`` of
-    M's precision (at most ``_P`` bits, normalized) is exact: only its exponent moves."""
-    if s[1] == 1 and a[1] and a[3] <= _P:
-        return (s[0] ^ a[0], a[1], a[2] + s[2], a[3])
-    return mpf_mul(s, a, _P, _R)
 
 
 @lru_cache(maxsize=16)
