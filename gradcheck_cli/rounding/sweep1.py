@@ -26,17 +26,22 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[t
         if not here:
             continue
         step = _Step(tape, i, inert, fmax)
+        err, owner, leaf = step.err, step.owner, step.p.kind == "leaf"
+        plain = err != fzero and not step.nan and not step.over  # local: |a| * err
         for k, a in here.items():
             if k in failed:
                 continue
             try:
-                local = step.local(a)
+                local = r.local_term(a, err) if plain else step.local(a)
+                if plain and r.special(local):
+                    local = r.total([local])
                 if local != fzero:  # 0 + local is local (a value of M's precision)
-                    part = owners[k].get(step.owner)
-                    owners[k][step.owner] = (
+                    part = owners[k].get(owner)
+                    owners[k][owner] = (
                         local if part is None else mpf_add(part, local, r.PREC, r.RND)
                     )
-                step.back(k, a, adj)
+                if not leaf:
+                    step.back(k, a, adj)
             except Exception as exc:  # kept for the seed, raised below in the seeds' order
                 failed[k] = exc
     if failed:
@@ -47,6 +52,8 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[t
 class _Step:
     """One step's lane as every seed reads it: its error, NaN or beyond range, and where an
     adjoint goes (the partial derivatives, when a seed first needs them)."""
+
+    __slots__ = ("p", "tape", "inert", "owner", "found", "err", "nan", "over")
 
     def __init__(self, tape: Tape, i: int, inert: list[bool], fmax: tuple) -> None:
         p = self.p = tape.prims[i]

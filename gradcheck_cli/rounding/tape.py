@@ -144,10 +144,10 @@ class Tape:
         return x.id if isinstance(x, Ref) else self.const(x)
 
     def op(self, kind: str, args, c: float = 1, eta_count: float | None = None, extra=None):
-        ps = [self.prims[a] for a in args]
         arith = _ARITH.get(kind)  # + - * /: mpmath's own functions on raw values
+        ps = [self.prims[a] for a in args]
         if arith is not None and not extra and len(ps[0].val) == 1 == len(ps[1].val):
-            val = _arith(arith, ps[0].val, ps[1].val, 1)
+            val = [_arith1(arith, ps[0].val[0]._mpf_, ps[1].val[0]._mpf_)]  # one lane
         else:
             val = _values(kind, ps, extra, arith)
         scale, floor = self._cost(c, c if eta_count is None else eta_count)
@@ -183,11 +183,21 @@ class Tape:
 
     def is_pow2(self, a: int) -> bool:
         p = self.prims[a]
-        return p.exact and all(v._mpf_[1] == 1 for v in p.val)  # v != 0 and |mantissa| 1
+        if not p.exact:
+            return False
+        for v in p.val:
+            if v._mpf_[1] != 1:  # v != 0 and |mantissa| 1
+                return False
+        return True
 
     def is_zero(self, a: int) -> bool:
         p = self.prims[a]
-        return p.exact and all(v._mpf_ == fzero for v in p.val)
+        if not p.exact:
+            return False
+        for v in p.val:
+            if v._mpf_ != fzero:
+                return False
+        return True
 
 
 def _values(kind: str, ps: list, extra: Any, arith: Any) -> list:
@@ -207,21 +217,27 @@ def _values(kind: str, ps: list, extra: Any, arith: Any) -> list:
 
 
 def _arith(f, xs: list, ys: list, n: int) -> list:
-    """``_value`` of + - * / lane by lane: NaN where an argument is NaN, the operation fails
-    (x / 0) or the result is not finite; ``f(a, b)`` at M's precision and rounding, which is
-    what M's operators compute."""
-    out = []
-    for j in range(n):
-        a, b = (xs[0] if len(xs) == 1 else xs[j])._mpf_, (ys[0] if len(ys) == 1 else ys[j])._mpf_
-        if a == fnan or b == fnan:
-            out.append(M.nan)
-            continue
-        try:
-            v = f(a, b, _P, _R)
-        except (ZeroDivisionError, ValueError):
-            v = fnan
-        out.append(M.nan if v in _NOT_FINITE else M.make_mpf(v))
-    return out
+    """``_value`` of + - * / lane by lane (``_arith1``)."""
+    if n == 1:
+        return [_arith1(f, xs[0]._mpf_, ys[0]._mpf_)]
+    return [
+        _arith1(
+            f, (xs[0] if len(xs) == 1 else xs[j])._mpf_, (ys[0] if len(ys) == 1 else ys[j])._mpf_
+        )
+        for j in range(n)
+    ]
+
+
+def _arith1(f, a: tuple, b: tuple) -> Any:
+    """NaN where an argument is NaN, the operation fails (x / 0) or the result is not finite;
+    else ``f(a, b)`` at M's precision and rounding, which is what M's operators compute."""
+    if a == fnan or b == fnan:
+        return M.nan
+    try:
+        v = f(a, b, _P, _R)
+    except (ZeroDivisionError, ValueError):
+        return M.nan
+    return M.nan if v in _NOT_FINITE else M.make_mpf(v)
 
 
 def _errors(val: list, scale: tuple, floor: tuple) -> list:

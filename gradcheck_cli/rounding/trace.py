@@ -245,7 +245,9 @@ def _call(tape: Tape, node: Any, target: str, handler: Any, env: list[Any]) -> A
 def _leaf(tape: Any, t: torch.Tensor) -> int:
     if isinstance(tape, VecTape):
         return tape.leaf_array(t.reshape(-1).to(torch.float64).numpy())
-    return tape.leaf([M.make_mpf(from_float(v)) for v in t.reshape(-1).tolist()])  # M.mpf(v)
+    values = (t.reshape(-1) if t.dim() > 1 else t).tolist()  # a float for a 0-D tensor
+    values = values if isinstance(values, list) else [values]
+    return tape.leaf([M.make_mpf(from_float(v)) for v in values])  # M.mpf(v), exact
 
 
 def _lookup(arg: Any, env: list[Any]) -> Any:
