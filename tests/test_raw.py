@@ -1,4 +1,4 @@
-"""Tests for gradcheck_cli.rounding.raw and tape.raw_mul: the shortcuts give mpmath's own
+"""Tests for gradcheck_cli.rounding.raw: the shortcuts give mpmath's own
 results (mpf_mul, mpf_abs, mpf_gt at M's precision), bit for bit."""
 
 import random
@@ -7,7 +7,7 @@ import pytest
 from mpmath.libmp import finf, fnan, fninf, fzero, mpf_abs, mpf_gt, mpf_mul
 
 from gradcheck_cli.rounding import raw
-from gradcheck_cli.rounding.tape import M, raw_mul
+from gradcheck_cli.rounding.raw import M, raw_mul
 
 
 def values(seed: int) -> list[tuple]:

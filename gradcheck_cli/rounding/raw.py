@@ -1,11 +1,13 @@
-"""mpmath's arithmetic on raw values (``libmp`` tuples ``(sign, man, exp, bc)``), rounded as
-``tape.M``'s numbers round (its precision, to nearest): the shared vocabulary of the adjoint
-sweeps (``rounding.sweep``, ``rounding.sweep1``), without a number object per operation."""
+"""The exact numbers of the rounding tape: ``M``, a private mpmath context at 200 bits, and its
+arithmetic on raw values (``libmp`` tuples ``(sign, man, exp, bc)``) rounded as ``M``'s numbers
+round (its precision, to nearest), without a number object per operation: what the tape
+(``rounding.tape``) and the adjoint sweeps (``rounding.sweep``, ``rounding.sweep1``) compute."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import mpmath
 from mpmath.libmp import (
     finf,
     fnan,
@@ -16,18 +18,29 @@ from mpmath.libmp import (
     mpf_abs,
     mpf_add,
     mpf_gt,
+    mpf_mul,
     mpf_neg,
     mpf_sum,
     to_float,
 )
 
-from gradcheck_cli.rounding.tape import M, raw_mul
-
+M = mpmath.MPContext()
+M.prec = 200
 PREC, RND = M.prec, "n"  # what M's arithmetic rounds to (round to nearest: its default)
 NOT_FINITE = (finf, fninf, fnan)
 # tape.partials of the steps whose partial derivatives are constants, as raw values (mul: its
 # arguments, swapped, filled in by the sweep)
 SIMPLE = {"add": (fone, fone), "sub": (fone, fnone), "neg": (fnone,), "id": (fone,), "mul": ()}
+
+
+def raw_mul(a: tuple, b: tuple, prec: int = PREC, rnd: str = RND) -> tuple:
+    """``mpf_mul(a, b, prec, rnd)``; by a power of two (mantissa 1) a nonzero finite factor of
+    at most ``prec`` bits is what mpf_mul returns unrounded: only its exponent moves."""
+    if a[1] == 1 and b[1] and b[3] <= prec:
+        return (a[0] ^ b[0], b[1], a[2] + b[2], b[3])
+    if b[1] == 1 and a[1] and a[3] <= prec:
+        return (a[0] ^ b[0], a[1], a[2] + b[2], a[3])
+    return mpf_mul(a, b, prec, rnd)
 
 
 def raw(d: Any) -> tuple:

@@ -111,8 +111,14 @@ def reduce(tp: Tape, x: int, reduction: int) -> int:
 def norm(tp: Tape, n: int, reduction: int, value: float = 1.0) -> int:
     """The backward's ``value / numel`` (mean) or ``value`` (sum), a double cast to the dtype."""
     if reduction == 1:
-        return scalar(tp, value / n, M.mpf(value) / n)
+        return scalar(tp, value / n, _ratio(value, n))
     return scalar(tp, value)
+
+
+@lru_cache(maxsize=4096)
+def _ratio(value: float, n: int):
+    """``value / n`` exactly as M divides (at its precision)."""
+    return M.mpf(value) / n
 
 
 def sigmoid(tp: Tape, x: int) -> int:

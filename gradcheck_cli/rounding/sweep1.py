@@ -25,23 +25,37 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[t
         here, adj[i] = adj[i], None
         if not here:
             continue
-        step = _Step(tape, i, inert, fmax)
-        err, owner, leaf = step.err, step.owner, step.p.kind == "leaf"
-        plain = err != fzero and not step.nan and not step.over  # local: |a| * err
+        p = tape.prims[i]
+        err, v, kind = p.err[0]._mpf_, p.val[0]._mpf_, p.kind
+        nan = v == fnan
+        over = not nan and r.beyond(v, fmax)
+        plain = err != fzero and not nan and not over  # local: |a| * err
+        fan = None  # where an adjoint goes: (step, partial, inert), on the first that goes
         for k, a in here.items():
             if k in failed:
                 continue
             try:
-                local = r.local_term(a, err) if plain else step.local(a)
+                local = r.local_term(a, err) if plain else _local(p, err, nan, over, a)
                 if plain and r.special(local):
                     local = r.total([local])
                 if local != fzero:  # 0 + local is local (a value of M's precision)
-                    part = owners[k].get(owner)
-                    owners[k][owner] = (
+                    part = owners[k].get(p.owner)
+                    owners[k][p.owner] = (
                         local if part is None else mpf_add(part, local, r.PREC, r.RND)
                     )
-                if not leaf:
-                    step.back(k, a, adj)
+                if kind == "leaf":
+                    continue
+                if kind in ("sum", "expand"):  # one term, or a sum of one lane
+                    _add(adj, p.args[0], k, a if kind == "sum" else r.total([a]))
+                    continue
+                if a == fzero:
+                    continue
+                fan = fan or _targets(p, tape.prims, inert)
+                finite = not r.special(a)
+                for g, d, inert_arg in fan:
+                    if inert_arg and finite:
+                        continue  # a finite product: it would add |a| * 0 = 0 to E1, no further
+                    _add(adj, g, k, r.times(a, d))
             except Exception as exc:  # kept for the seed, raised below in the seeds' order
                 failed[k] = exc
     if failed:
@@ -49,75 +63,33 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[t
     return [r.numbers(o) for o in owners]
 
 
-class _Step:
-    """One step's lane as every seed reads it: its error, NaN or beyond range, and where an
-    adjoint goes (the partial derivatives, when a seed first needs them)."""
+def _local(p: Any, err: tuple, nan: bool, over: bool, a: tuple) -> tuple:
+    """|a| * err (+inf where the float computation overflows on a path that matters); a NaN
+    the adjoint depends on is out of the domain."""
+    if nan and a != fzero:
+        raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
+    if over and a != fzero:
+        return finf
+    if err != fzero:
+        term = r.local_term(a, err)
+        return term if not r.special(term) else r.total([term])
+    return r.total([fnan] if r.special(a) else [])  # |inf| * 0 or NaN * 0; else 0
 
-    __slots__ = ("p", "tape", "inert", "owner", "found", "err", "nan", "over")
 
-    def __init__(self, tape: Tape, i: int, inert: list[bool], fmax: tuple) -> None:
-        p = self.p = tape.prims[i]
-        self.tape, self.inert, self.owner, self.found = tape, inert, p.owner, None
-        self.err, v = p.err[0]._mpf_, p.val[0]._mpf_
-        self.nan = v == fnan
-        self.over = not self.nan and r.beyond(v, fmax)
-
-    def local(self, a: tuple) -> tuple:
-        """|a| * err (+inf where the float computation overflows on a path that matters); a
-        NaN the adjoint depends on is out of the domain."""
-        if self.nan and a != fzero:
-            p = self.p
-            raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
-        if self.over and a != fzero:
-            return finf
-        if self.err != fzero:
-            term = r.local_term(a, self.err)
-            return term if not r.special(term) else r.total([term])
-        return r.total([fnan] if r.special(a) else [])  # |inf| * 0 or NaN * 0; else 0
-
-    def back(self, k: int, a: tuple, adj: list) -> None:
-        kind = self.p.kind
-        if kind == "leaf":
-            return
-        if kind in ("sum", "expand"):  # one term, or a sum of one lane
-            g = self.p.args[0]
-            v = a if kind == "sum" else r.total([a])
-            _add(adj, g, k, v)
-            return
-        if a == fzero:
-            return
-        finite = not r.special(a)
-        for g, d, inert in self.targets():
-            if inert and finite:
-                continue  # a finite product: it would add |a| * 0 = 0 to E1, and go no further
-            _add(adj, g, k, r.times(a, d))
-
-    def targets(self) -> list[tuple]:
-        """Per argument (step, the partial derivative, whether a finite product there adds
-        nothing: an inert argument)."""
-        found = self.found
-        if found is None:
-            p, prims = self.p, self.tape.prims
-            try:
-                parts = r.SIMPLE.get(p.kind)
-                if parts is None:
-                    xs = [prims[g].val[0] for g in p.args]
-                    extra = p.extra[0] if p.extra else None
-                    parts = map(r.raw, partials(p.kind, xs, p.val[0], extra))
-                elif p.kind == "mul":  # (b, a)
-                    parts = (prims[p.args[1]].val[0]._mpf_, prims[p.args[0]].val[0]._mpf_)
-                found = [
-                    (g, d, self.inert[g] and not r.special(d))
-                    for g, d in zip(p.args, parts, strict=True)
-                ]
-            except ZeroDivisionError as exc:
-                found = exc
-            self.found = found
-        if isinstance(found, ZeroDivisionError):
-            raise OutOfDomain(
-                f"{self.p.owner[0]}: {self.p.kind} not differentiable here"
-            ) from found
-        return found
+def _targets(p: Any, prims: list, inert: list[bool]) -> list[tuple]:
+    """Per argument (step, the partial derivative, whether a finite product there adds
+    nothing: an inert argument); OutOfDomain where the step has no derivative."""
+    try:
+        parts = r.SIMPLE.get(p.kind)
+        if parts is None:
+            xs = [prims[g].val[0] for g in p.args]
+            extra = p.extra[0] if p.extra else None
+            parts = map(r.raw, partials(p.kind, xs, p.val[0], extra))
+        elif p.kind == "mul":  # (b, a)
+            parts = (prims[p.args[1]].val[0]._mpf_, prims[p.args[0]].val[0]._mpf_)
+        return [(g, d, inert[g] and not r.special(d)) for g, d in zip(p.args, parts, strict=True)]
+    except ZeroDivisionError as exc:
+        raise OutOfDomain(f"{p.owner[0]}: {p.kind} not differentiable here") from exc
 
 
 def _add(adj: list, g: int, k: int, v: tuple) -> None:

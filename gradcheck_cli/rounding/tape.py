@@ -10,16 +10,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import mpmath
 import torch
-from mpmath.libmp import finf, fnan, fninf, fzero, mpf_abs, mpf_add, mpf_div, mpf_mul, mpf_sub
+from mpmath.libmp import (
+    fnan,
+    fzero,
+    mpf_abs,
+    mpf_add,
+    mpf_div,
+    mpf_mul,
+    mpf_mul_int,
+    mpf_sub,
+    mpf_sum,
+)
 
 from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import OutOfDomain, UnsupportedOp  # noqa: F401 (re-exported)
+from gradcheck_cli.rounding.raw import NOT_FINITE, M, raw_mul  # M: re-exported
 
-_PREC = 200
-M = mpmath.MPContext()
-M.prec = _PREC
 _TORCH = {getattr(torch, d.torch_name): d for d in DTYPES.values()}
 UNIT = {dt: (d.unit_roundoff, d.tiny) for dt, d in _TORCH.items()}  # u and eta per torch dtype
 ACCUMULATE = {  # the unit roundoff CPU kernels compute in (float32 for bfloat16 and float16)
@@ -28,20 +35,7 @@ ACCUMULATE = {  # the unit roundoff CPU kernels compute in (float32 for bfloat16
 }
 FMAX = {dt: d.max for dt, d in _TORCH.items()}
 _P, _R = M.prec, "n"  # what M's arithmetic rounds to (round to nearest: its default)
-
-
-def raw_mul(a: tuple, b: tuple, prec: int = _P, rnd: str = _R) -> tuple:
-    """``mpf_mul(a, b, prec, rnd)``; by a power of two (mantissa 1) a nonzero finite factor of
-    at most ``prec`` bits is what mpf_mul returns unrounded: only its exponent moves."""
-    if a[1] == 1 and b[1] and b[3] <= prec:
-        return (a[0] ^ b[0], b[1], a[2] + b[2], b[3])
-    if b[1] == 1 and a[1] and a[3] <= prec:
-        return (a[0] ^ b[0], a[1], a[2] + b[2], a[3])
-    return mpf_mul(a, b, prec, rnd)
-
-
 _ARITH = {"add": mpf_add, "sub": mpf_sub, "mul": raw_mul, "div": mpf_div}  # what + - * / call
-_NOT_FINITE = (finf, fninf, fnan)
 
 
 class Ref(NamedTuple):
@@ -166,9 +160,11 @@ class Tape:
         """A sum of n terms, any order: ``(n - 1) * u * sum|x|``; in half precision the
         terms are added in float32 (``acc``) and the total rounded once to the dtype (not
         ``rounded``: the float32 total, which ``mean`` divides before rounding)."""
-        xs = self.prims[a].val
-        s = M.fsum(xs)
-        err = (len(xs) - 1) * self.acc * M.fsum(abs(x) for x in xs)
+        xs = [x._mpf_ for x in self.prims[a].val]  # M.fsum's arithmetic on the raw values:
+        s = M.make_mpf(mpf_sum(xs, _P, _R))
+        scale = mpf_mul_int(self.acc._mpf_, len(xs) - 1, _P, _R)  # (n - 1) * acc
+        err = mpf_mul(scale, mpf_sum([mpf_abs(x, _P, _R) for x in xs], _P, _R), _P, _R)
+        err = M.make_mpf(err)  # * sum |x|
         if self.half and rounded and len(xs) > 1:
             err += self.u * abs(s) + self.eta
         return self._push("sum", (a,), [s], [err], len(xs) == 1 and self.prims[a].exact)
@@ -237,7 +233,7 @@ def _arith1(f, a: tuple, b: tuple) -> Any:
         v = f(a, b, _P, _R)
     except (ZeroDivisionError, ValueError):
         return M.nan
-    return M.nan if v in _NOT_FINITE else M.make_mpf(v)
+    return M.nan if v in NOT_FINITE else M.make_mpf(v)
 
 
 def _errors(val: list, scale: tuple, floor: tuple) -> list:
