@@ -121,7 +121,7 @@ class Tape:
         self.half = self.acc != self.u  # stored in half precision, computed in float32
         self.prims: list[_Prim] = []
         self.owner = ("", "")
-        self._costs = _costs(dtype)  # (c, eta count) -> (c * u, eta count * eta)
+        self._costs = _costs(dtype)  # (c, eta_count) -> (c * u, eta count * eta)
 
     def _push(self, kind, args, val, err, exact, extra=None) -> int:
         self.prims.append(_Prim(kind, tuple(args), val, err, exact, self.owner, extra))
@@ -139,21 +139,26 @@ class Tape:
 
     def op(self, kind: str, args, c: float = 1, eta_count: float | None = None, extra=None):
         arith = _ARITH.get(kind)  # + - * /: mpmath's own functions on raw values
-        ps = [self.prims[a] for a in args]
-        if arith is not None and not extra and len(ps[0].val) == 1 == len(ps[1].val):
-            val = [_arith1(arith, ps[0].val[0]._mpf_, ps[1].val[0]._mpf_)]  # one lane
+        if arith is not None and not extra:
+            ps = (self.prims[args[0]], self.prims[args[1]])
+            x, y = ps[0].val, ps[1].val
+            if len(x) == 1 == len(y):  # one lane
+                val = [_arith1(arith, x[0]._mpf_, y[0]._mpf_)]
+            else:
+                val = _values(kind, ps, extra, arith)
         else:
+            ps = [self.prims[a] for a in args]
             val = _values(kind, ps, extra, arith)
-        scale, floor = self._cost(c, c if eta_count is None else eta_count)
+        cost = self._costs.get((c, eta_count))
+        scale, floor = cost if cost is not None else self._cost(c, eta_count)
         exact = c == 0 and all(p.exact for p in ps)
         return self._push(kind, args, val, _errors(val, scale, floor), exact, extra)
 
-    def _cost(self, c: float, ec: float) -> tuple:
-        """``c * u`` and ``ec * eta`` as raw values: a step's error is
-        ``c * u * |v| + ec * eta``."""
-        cost = self._costs.get((c, ec))
-        if cost is None:
-            cost = self._costs[(c, ec)] = ((c * self.u)._mpf_, (ec * self.eta)._mpf_)
+    def _cost(self, c: float, eta_count: float | None) -> tuple:
+        """``c * u`` and ``ec * eta`` as raw values (``ec``: ``eta_count``, by default ``c``):
+        a step's error is ``c * u * |v| + ec * eta``."""
+        ec = c if eta_count is None else eta_count
+        cost = self._costs[(c, eta_count)] = ((c * self.u)._mpf_, (ec * self.eta)._mpf_)
         return cost
 
     def reduce_sum(self, a: int, rounded: bool = True) -> int:
