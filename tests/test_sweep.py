@@ -10,6 +10,7 @@ import torch
 
 from gradcheck_cli.rounding import steps as st
 from gradcheck_cli.rounding import sweep as sweep_module
+from gradcheck_cli.rounding import sweep1
 from gradcheck_cli.rounding.sweep import sweep
 from gradcheck_cli.rounding.tape import M, OutOfDomain, Tape, partials, pick
 
@@ -68,13 +69,14 @@ def outcome(run):
         return ("OutOfDomain", str(err))
 
 
-def random_tape(seed: int, dtype: torch.dtype) -> tuple[Tape, list[int]]:
+def random_tape(seed: int, dtype: torch.dtype, one_lane: bool = False) -> tuple[Tape, list[int]]:
     """Steps of every kind the sweep treats apart (leaves exact and inexact, sums, expands,
     selections, one- and three-lane steps, libm calls), on random values: some overflow,
-    some are NaN (log of a negative, a division by 0), some not differentiable (sqrt at 0)."""
+    some are NaN (log of a negative, a division by 0), some not differentiable (sqrt at 0).
+    ``one_lane``: every step of one lane (no expand)."""
     rng = random.Random(seed)
     tp = Tape(dtype)
-    n = rng.choice([1, 3])
+    n = 1 if one_lane else rng.choice([1, 3])
     pool = [tp.leaf([M.mpf(rng.uniform(-3, 3)) for _ in range(n)]) for _ in range(3)]
     pool += [tp.leaf([M.mpf(rng.uniform(-3, 3))]), tp.const(0.1), tp.const(0.5)]
     pool += [tp.leaf([M.mpf(rng.choice([1e30, 1e200]))]), tp.leaf([M.zero])]
@@ -91,7 +93,7 @@ def random_tape(seed: int, dtype: torch.dtype) -> tuple[Tape, list[int]]:
             pool.append(st.select(tp, [rng.random() < 0.5 for _ in range(size)], a, b))
         elif step == "sum":
             pool.append(tp.reduce_sum(a))
-        elif step == "expand" and len(tp.prims[a].val) == 1:
+        elif step == "expand" and len(tp.prims[a].val) == 1 and not one_lane:
             pool.append(tp.expand(a, 3))
         elif step == "scale":
             pool.append(tp.op("scale", (a,), 0, 0, extra=[M.mpf(-2)] * len(tp.prims[a].val)))
@@ -111,7 +113,22 @@ def test_one_sweep_of_all_seeds_is_each_seeds_own_sweep(seed, dtype):
         pytest.skip(f"not a tape: {exc}")
     seeds = seeds_of(tape, outs)
     want = outcome(lambda: [reference(tape, o, j) for o, j in seeds])
-    got = outcome(lambda: sweep(tape, seeds))
+    assert_same(outcome(lambda: sweep(tape, seeds)), want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("seed", range(40))
+def test_a_tape_of_one_lane_is_swept_without_lanes_to_the_same_numbers(seed, dtype, monkeypatch):
+    tape, outs = random_tape(seed, dtype, one_lane=True)
+    seeds = seeds_of(tape, outs)
+    want = outcome(lambda: [reference(tape, o, j) for o, j in seeds])
+    used, one_lane = [], sweep1.sweep
+    monkeypatch.setattr(sweep1, "sweep", lambda *a: used.append(a) or one_lane(*a))
+    assert_same(outcome(lambda: sweep(tape, seeds)), want)
+    assert used  # the one-lane sweep was the one taken
+
+
+def assert_same(got, want) -> None:
     if isinstance(want, tuple):
         assert got == want  # the same error, of the same step
         return

@@ -5,6 +5,8 @@ handlers (``aten_ops``, ``aten_nn``).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
 from gradcheck_cli.rounding.tape import M, Tape
@@ -59,9 +61,15 @@ def scalar(tp: Tape, value: float, exact=None) -> int:
     p = tp.prims[c]
     if exact is not None:
         p.val[0] = M.mpf(exact) if not isinstance(exact, M.mpf) else exact
-    p.err[0] = abs(M.mpf(round_to(value, tp.dtype)) - p.val[0])
+    p.err[0] = abs(_held(value, tp.dtype) - p.val[0])
     p.exact = p.err[0] == 0
     return c
+
+
+@lru_cache(maxsize=4096)
+def _held(x: float, dtype: torch.dtype):
+    """``x`` as the dtype holds it, an exact ``M`` number."""
+    return M.mpf(round_to(x, dtype))
 
 
 def round_to(x: float, dtype: torch.dtype) -> float:
@@ -103,8 +111,14 @@ def reduce(tp: Tape, x: int, reduction: int) -> int:
 def norm(tp: Tape, n: int, reduction: int, value: float = 1.0) -> int:
     """The backward's ``value / numel`` (mean) or ``value`` (sum), a double cast to the dtype."""
     if reduction == 1:
-        return scalar(tp, value / n, M.mpf(value) / n)
+        return scalar(tp, value / n, _ratio(value, n))
     return scalar(tp, value)
+
+
+@lru_cache(maxsize=4096)
+def _ratio(value: float, n: int):
+    """``value / n`` exactly as M divides (at its precision)."""
+    return M.mpf(value) / n
 
 
 def sigmoid(tp: Tape, x: int) -> int:

@@ -9,68 +9,72 @@ which lanes are NaN or beyond the dtype's range. A seed whose sweep fails (a NaN
 on, a step not differentiable where it matters) keeps its error, and the first failing
 seed's error is raised: the error a sweep seed by seed would have raised first.
 
-The arithmetic is mpmath's own on the raw values (``libmp``: the functions ``M``'s numbers
-call, at its precision and rounding), without a number object per operation.
+The arithmetic is mpmath's own on the raw values (``rounding.raw``: the functions ``M``'s
+numbers call, at its precision and rounding), without a number object per operation. A tape
+of one lane per step (one sample) is swept by ``rounding.sweep1``, the same sums without lists.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mpmath.libmp import (
-    finf,
-    fnan,
-    fnone,
-    fone,
-    fzero,
-    mpf_abs,
-    mpf_add,
-    mpf_mul,
-    mpf_neg,
-    mpf_sum,
-    to_float,
-)
+from mpmath.libmp import finf, fnan, fone, fzero, mpf_add, mpf_sum
 
+from gradcheck_cli.rounding import sweep1
+from gradcheck_cli.rounding.raw import (
+    NOT_FINITE,
+    SIMPLE,
+    beyond,
+    local_term,
+    numbers,
+    plus,
+    raw,
+    special,
+    times,
+)
 from gradcheck_cli.rounding.tape import M, OutOfDomain, Tape, partials, pick
 
 _PREC, _RND = M.prec, "n"  # what M's arithmetic rounds to (round to nearest: its default)
 
 
-def _raw(d: Any) -> tuple:
-    """A partial derivative (an ``M`` number, or a Python int or float) as a raw value."""
-    return d._mpf_ if hasattr(d, "_mpf_") else M.convert(d)._mpf_
-
-
-def _special(x: tuple) -> bool:
-    """Infinite or NaN (a raw value whose mantissa is 0 but which is not 0)."""
-    return not x[1] and x != fzero
-
-
 def _inert(tape: Tape) -> list[bool]:
     """Per step: an exact leaf of finite values within range, whose adjoint can only add
     ``|a| * 0`` to E1: 0 unless an adjoint is infinite or NaN."""
-    return [
-        p.kind == "leaf"
-        and all(e == 0 for e in p.err)
-        and all(M.isfinite(v) and abs(v) <= tape.fmax for v in p.val)
-        for p in tape.prims
-    ]
+    fmax = tape.fmax._mpf_
+    return [p.kind == "leaf" and _inert_leaf(p, fmax) for p in tape.prims]
+
+
+def _inert_leaf(p: Any, fmax: tuple) -> bool:
+    """Every error 0 and every value finite and at most ``fmax`` in magnitude."""
+    for e in p.err:
+        if e._mpf_ != fzero:
+            return False
+    for v in p.val:
+        r = v._mpf_
+        if r in NOT_FINITE or beyond(r, fmax):
+            return False
+    return True
 
 
 class _Step:
     """What every seed's sweep reads of one step, computed once for all of them (the
     partial derivatives of a lane when a seed first needs them)."""
 
-    def __init__(self, tape: Tape, i: int, inert: list[bool]) -> None:
+    def __init__(self, tape: Tape, i: int, inert: list[bool], fmax: tuple) -> None:
         p = self.p = tape.prims[i]
-        self.xs = [tape.prims[g].val for g in p.args]
-        self.inert = [inert[g] for g in p.args]
-        self.sizes = [len(x) for x in self.xs]
-        self.err = [e._mpf_ for e in p.err]
-        self.rounded = [j for j, e in enumerate(self.err) if e != fzero]
-        self.exact = [j for j, e in enumerate(self.err) if e == fzero]
-        self.nan = [j for j, v in enumerate(p.val) if M.isnan(v)]
-        self.over = [j for j, v in enumerate(p.val) if abs(v) > tape.fmax]
+        self.tape, self.inert_steps, self.xs = tape, inert, None  # xs: on the first targets
+        err = self.err = [e._mpf_ for e in p.err]
+        self.rounded = [j for j, e in enumerate(err) if e != fzero]
+        self.exact = (
+            [] if len(self.rounded) == len(err) else [j for j, e in enumerate(err) if e == fzero]
+        )
+        self.nan, self.over = [], []  # lanes whose value is NaN, or beyond the dtype's range
+        for j, v in enumerate(p.val):
+            r = v._mpf_
+            if r == fnan:
+                self.nan.append(j)
+            elif beyond(r, fmax):
+                self.over.append(j)
         self.parts: dict[int, Any] = {}
 
     def local(self, a: list) -> tuple:
@@ -81,12 +85,14 @@ class _Step:
             raise OutOfDomain(f"{p.owner[0]} ({p.owner[1]}): {p.kind} has no finite real value")
         if self.over and any(a[j] != fzero for j in self.over):
             return finf
-        terms = [
-            mpf_mul(mpf_abs(a[j], _PREC, _RND), self.err[j], _PREC, _RND) for j in self.rounded
-        ]
-        if self.exact and any(_special(a[j]) for j in self.exact):
+        rounded, err = self.rounded, self.err
+        if len(rounded) == 1 and not self.exact:  # one lane, rounded
+            term = local_term(a[0], err[0])
+            return term if not special(term) else mpf_sum([term], _PREC, _RND)
+        terms = [local_term(a[j], err[j]) for j in rounded]
+        if self.exact and any(special(a[j]) for j in self.exact):
             terms.append(fnan)  # |inf| * 0 or NaN * 0 (a lane of error 0 adds 0 otherwise)
-        if len(terms) == 1 and not _special(terms[0]):
+        if len(terms) == 1 and not special(terms[0]):
             return terms[0]  # a sum of one term of M's precision: that term
         return mpf_sum(terms, _PREC, _RND)
 
@@ -96,18 +102,21 @@ class _Step:
         found = self.parts.get(j)
         if found is None:
             p = self.p
+            if self.xs is None:
+                self.xs = [self.tape.prims[g].val for g in p.args]
+                self.sizes = [len(x) for x in self.xs]
+                self.inert = [self.inert_steps[g] for g in p.args]
             try:
-                parts = partials(
-                    p.kind,
-                    [pick(x, j) for x in self.xs],
-                    p.val[j],
-                    pick(p.extra, j) if p.extra else None,
-                )
+                parts = SIMPLE.get(p.kind)
+                if parts is None:
+                    xs = [pick(x, j) for x in self.xs]
+                    extra = pick(p.extra, j) if p.extra else None
+                    parts = map(raw, partials(p.kind, xs, p.val[j], extra))
+                elif p.kind == "mul":  # (b, a)
+                    parts = (pick(self.xs[1], j)._mpf_, pick(self.xs[0], j)._mpf_)
                 found = [
-                    (g, 0 if n == 1 else j, n, d, inert and not _special(d))
-                    for g, n, d, inert in zip(
-                        p.args, self.sizes, map(_raw, parts), self.inert, strict=True
-                    )
+                    (g, 0 if n == 1 else j, n, d, inert and not special(d))
+                    for g, n, d, inert in zip(p.args, self.sizes, parts, self.inert, strict=True)
                 ]
             except ZeroDivisionError as exc:
                 found = exc
@@ -129,8 +138,9 @@ def sweep(tape: Tape, seeds: list[tuple[int, int]]) -> list[tuple[Any, dict]]:
     width = max((len(p.val) for p in tape.prims), default=1)
     group = max(1, LANES // width)
     inert = _inert(tape)
+    run = sweep1.sweep if width == 1 and all(j == 0 for _, j in seeds) else _sweep
     return [
-        s for at in range(0, len(seeds), group) for s in _sweep(tape, seeds[at : at + group], inert)
+        s for at in range(0, len(seeds), group) for s in run(tape, seeds[at : at + group], inert)
     ]
 
 
@@ -144,32 +154,27 @@ def _sweep(tape: Tape, seeds: list[tuple[int, int]], inert: list[bool]) -> list[
         _lanes(adj, out)[k] = lanes
     owners: list[dict[tuple[str, str], Any]] = [{} for _ in seeds]
     failed: dict[int, Exception] = {}
+    fmax = tape.fmax._mpf_
     for i in range(len(adj) - 1, -1, -1):
         here, adj[i] = adj[i], None
         if not here:
             continue
-        step = _Step(tape, i, inert)
+        step = _Step(tape, i, inert, fmax)
+        owner = step.p.owner
         for k, a in here.items():
             if k in failed:
                 continue
             try:
                 local = step.local(a)
-                if local != fzero:
-                    part = owners[k].get(step.p.owner, fzero)
-                    owners[k][step.p.owner] = mpf_add(part, local, _PREC, _RND)
+                if local != fzero:  # 0 + local is local (a value of M's precision)
+                    part = owners[k].get(owner)
+                    owners[k][owner] = local if part is None else mpf_add(part, local, _PREC, _RND)
                 _backprop(step, k, a, adj)
             except Exception as exc:  # kept for the seed, raised below in the seeds' order
                 failed[k] = exc
     if failed:
         raise failed[min(failed)]
-    return [_numbers(o) for o in owners]
-
-
-def _numbers(owners: dict[tuple[str, str], tuple]) -> tuple[Any, dict]:
-    """A seed's E1 (the sum of its parts, an ``M`` number) and its parts as floats (what
-    ``float`` of the ``M`` number gives: rounded to nearest)."""
-    total = mpf_sum(list(owners.values()), _PREC, _RND)
-    return M.make_mpf(total), {k: to_float(v, rnd=_RND) for k, v in owners.items()}
+    return [numbers(o) for o in owners]
 
 
 def _lanes(adj: list, g: int) -> dict[int, list]:
@@ -183,7 +188,7 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
     if p.kind == "leaf":
         return
     if p.kind == "sum":
-        _acc(adj, p.args[0], k, [a[0]] * step.sizes[0])
+        _acc(adj, p.args[0], k, [a[0]] * len(step.tape.prims[p.args[0]].val))
         return
     if p.kind == "expand":
         _acc(adj, p.args[0], k, [mpf_sum(a, _PREC, _RND)])
@@ -191,7 +196,7 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
     for j, aj in enumerate(a):
         if aj == fzero:
             continue
-        finite = not _special(aj)
+        finite = not special(aj)
         for g, i, n, d, inert in step.targets(j):
             if inert and finite:
                 continue  # a finite product: it would add |a| * 0 = 0 to E1, and go no further
@@ -201,25 +206,11 @@ def _backprop(step: _Step, k: int, a: list, adj: list) -> None:
             lanes = seeds.get(k)
             if lanes is None:
                 lanes = seeds[k] = [fzero] * n
-            lanes[i] = _plus(lanes[i], _times(aj, d))
+            lanes[i] = plus(lanes[i], times(aj, d))
 
 
 def _acc(adj: list, g: int, k: int, vals: list) -> None:
     lanes = _lanes(adj, g).get(k)
     if lanes is None:
         lanes = [fzero] * len(vals)
-    adj[g][k] = [_plus(s, v) for s, v in zip(lanes, vals, strict=True)]
-
-
-def _times(a: tuple, d: tuple) -> tuple:
-    """``a * d`` rounded as M rounds it; by 1 or -1 exact (a value of M's precision)."""
-    if d == fone:
-        return a
-    if d == fnone:
-        return mpf_neg(a)
-    return mpf_mul(a, d, _PREC, _RND)
-
-
-def _plus(s: tuple, v: tuple) -> tuple:
-    """``s + v`` rounded as M rounds it; 0 + v is v (a value of M's precision)."""
-    return v if s == fzero else mpf_add(s, v, _PREC, _RND)
+    adj[g][k] = [plus(s, v) for s, v in zip(lanes, vals, strict=True)]

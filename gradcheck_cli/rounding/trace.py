@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from mpmath.libmp import from_float
 
 from gradcheck_cli.recording import Meta, Recorded, Slot, record
 from gradcheck_cli.rounding import sweep, vsweep
@@ -190,32 +191,48 @@ def _evaluate(recorded: Recorded, inputs: list[torch.Tensor], tape: Tape) -> lis
     env: list[Any] = []
     feed = iter(inputs)
     for node in recorded.nodes:
-        target = str(node.target)
-        tape.owner = (node.origin or node.name, target)
-        if node.op == "placeholder":
+        op = node.op
+        if op == "call_function":
+            target, handler, in_place = _dispatch(node.target)
+            tape.owner = (node.origin or node.name, target)
+            env.append(_call(tape, node, target, handler, env))
+            if in_place and isinstance(node.args[0], Slot):  # later readers of the mutated
+                env[node.args[0].index] = env[-1]  # tensor see the new value
+            continue
+        tape.owner = (node.origin or node.name, str(node.target))
+        if op == "placeholder":
             t = next(feed)
             env.append(Ref(_leaf(tape, t)))
-        elif node.op == "call_function":
-            env.append(_call(tape, node, target, env))
-            if _in_place(node, target):  # later readers of the mutated tensor see the new value
-                env[node.args[0].index] = env[-1]
-        elif node.op == "constant":  # a constant tensor (a number given to a function):
+        elif op == "constant":  # a constant tensor (a number given to a function):
             t = node.value  # its rounding is the caller's constant term
             env.append(Ref(tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()])))
-        elif node.op == "output":
+        elif op == "output":
             return [None if o is None else env[o.index].id for o in node.args[0]]
         else:
-            raise UnsupportedOp(node.op)
+            raise UnsupportedOp(op)
     raise UnsupportedOp("recording without output")
 
 
-def _call(tape: Tape, node: Any, target: str, env: list[Any]) -> Any:
+_DISPATCH: dict[Any, tuple[str, Any, bool]] = {}
+
+
+def _dispatch(target: Any) -> tuple[str, Any, bool]:
+    """An aten op's name, its handler (None: unsupported) and whether it works in place."""
+    found = _DISPATCH.get(target)
+    if found is None:
+        name = str(target)
+        found = _DISPATCH[target] = (name, HANDLERS.get(name), _in_place(name))
+    return found
+
+
+def _call(tape: Tape, node: Any, target: str, handler: Any, env: list[Any]) -> Any:
     """The steps of one aten op (``target``: its name) on the tape: a Ref, or a tuple of them."""
-    handler = HANDLERS.get(target)
     if handler is None:
         raise UnsupportedOp(target)
-    _check_meta(node.meta, tape.dtype, target)
-    args = [_lookup(a, env) for a in node.args]
+    meta = node.meta
+    if meta is not None and (len(meta.shape) > 1 or meta.dtype != tape.dtype):
+        _check_meta(meta, tape.dtype, target)
+    args = [env[a.index] if type(a) is Slot else _lookup(a, env) for a in node.args]
     kwargs = {k: _lookup(v, env) for k, v in node.kwargs.items()} if node.kwargs else {}
     if tape.half:
         check_half(target, args, kwargs, tape.dtype)
@@ -228,7 +245,9 @@ def _call(tape: Tape, node: Any, target: str, env: list[Any]) -> Any:
 def _leaf(tape: Any, t: torch.Tensor) -> int:
     if isinstance(tape, VecTape):
         return tape.leaf_array(t.reshape(-1).to(torch.float64).numpy())
-    return tape.leaf([M.mpf(v) for v in t.reshape(-1).tolist()])
+    values = (t.reshape(-1) if t.dim() > 1 else t).tolist()  # a float for a 0-D tensor
+    values = values if isinstance(values, list) else [values]
+    return tape.leaf([M.make_mpf(from_float(v)) for v in values])  # M.mpf(v), exact
 
 
 def _lookup(arg: Any, env: list[Any]) -> Any:
@@ -239,9 +258,9 @@ def _lookup(arg: Any, env: list[Any]) -> Any:
     return arg
 
 
-def _in_place(node, target: str) -> bool:
+def _in_place(target: str) -> bool:
     name = target.split(".")
-    return len(name) == 3 and name[1].endswith("_") and isinstance(node.args[0], Slot)
+    return len(name) == 3 and name[1].endswith("_")
 
 
 _IGNORED_KWARGS = {"dtype", "layout", "device", "pin_memory", "memory_format", "non_blocking"}
