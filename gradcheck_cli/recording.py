@@ -16,7 +16,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 _ACTIVE: list[Any] = []  # recorders running now (``unrecorded`` pauses them)
@@ -113,6 +113,51 @@ def replay(recorded: Recorded, inputs: list[Any]) -> tuple[Any, ...]:
             else:
                 return tuple(None if s is None else env[s.index] for s in node.args[0])
     raise ValueError("recording without output")
+
+
+def retyped(recorded: Recorded, dtype: Any) -> Recorded | None:
+    """The recording ``record`` makes at the same inputs widened to the floating ``dtype``, or
+    None where the recording may depend on its dtype.
+
+    Autograd runs the same aten ops at float32 and float64 unless something carries the
+    dtype: a tensor made outside (a constant, its value in the old dtype), a dtype argument
+    (``_to_copy``, ``full``, ``zeros``), or a floating value of another dtype (an op that
+    computes in a wider type). Without those, the ops, arguments and origins are the same and
+    only the dtype of the metas changes; ``tests/test_retyped.py`` checks this node for node
+    against a recording made in ``dtype`` over the catalog.
+    """
+    first = recorded.nodes[0].meta
+    source = None if first is None else first.dtype
+    if source is None or not source.is_floating_point or not dtype.is_floating_point:
+        return None
+    nodes = []
+    for node in recorded.nodes:
+        if node.op == "constant" or node.op == "placeholder" and node.meta.dtype != source:
+            return None
+        if node.op == "call_function" and _carries_dtype((node.args, node.kwargs)):
+            return None
+        meta = node.meta
+        if meta is not None and meta.dtype == source:
+            node = replace(node, meta=Meta(meta.shape, dtype))
+        elif meta is not None and (meta.dtype.is_floating_point or meta.dtype.is_complex):
+            return None
+        nodes.append(node)
+    return Recorded(tuple(nodes), recorded.n_values, recorded.wrt)
+
+
+def _carries_dtype(arg: Any) -> bool:
+    """Whether an argument holds a dtype or a tensor (anything that is not a slot, a plain
+    number, a string, None or a layout-like enum of torch)."""
+    if isinstance(arg, Slot | bool | int | float | str | type(None)):
+        return False
+    if isinstance(arg, list | tuple):
+        return any(_carries_dtype(a) for a in arg)
+    if isinstance(arg, dict):
+        return any(_carries_dtype(a) for a in arg.values())
+    return type(arg).__name__ not in _DTYPE_FREE
+
+
+_DTYPE_FREE = ("layout", "memory_format", "device")  # torch's enums an op may be given
 
 
 @contextmanager
