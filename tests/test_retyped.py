@@ -18,6 +18,7 @@ from test_equivalence import MODELS
 from test_functions import CASES
 
 from gradcheck_cli import pipeline, recording, torch_side
+from gradcheck_cli.autograd_modes import row_function
 from gradcheck_cli.errors import GradcheckError
 from gradcheck_cli.losses import LOSSES, draw_targets
 from gradcheck_cli.options import make_options
@@ -26,20 +27,23 @@ BENCHMARK = ["w*x*3+b", "tanh(w*x+3)*v", "w*x**2+b*3", "sigmoid(w*x-3)+b"]
 FUNCTION_MODELS = [re.sub(r"\bw\b", "(w*x+b)", model) for model, _, _ in CASES.values()]
 
 
-def recordings(model, options):
+def recordings(model, options, row=None):
     """(the run's recording retyped to float64 or None, the float64 recording, its outputs,
-    the widened inputs); None where the check stops before autograd."""
+    the widened inputs); None where the check stops before autograd. ``row``: of the Hessian
+    (torch's double backward of gradient ``row``) instead."""
     try:
         p = pipeline.prepare(model, options)
         targets = partial(draw_targets, p.loss, dtype=options.dtype)
         tensors = list(torch_side.sample(p.roles, options, targets).tensors)
     except GradcheckError:
         return None
-    wrt = list(range(len(tensors) - len(p.roles.params), len(tensors)))
+    n = len(p.roles.params)
+    wrt = list(range(len(tensors) - n, len(tensors)))
+    fn = p.forward if row is None else row_function(p.forward, n, min(row, n - 1))
     wide = torch_side.widen(tensors, "float64")
     try:
-        narrow, _ = recording.record(p.forward, tensors, wrt)
-        want, outputs = recording.record(p.forward, wide, wrt)
+        narrow, _ = recording.record(fn, tensors, wrt)
+        want, outputs = recording.record(fn, wide, wrt)
     except (GradcheckError, RuntimeError, NotImplementedError):
         return None
     return recording.retyped(narrow, torch.float64), want, outputs, wide
@@ -54,10 +58,10 @@ def same(got, want):
     )
 
 
-def check(models, options):
+def check(models, options, row=None):
     retyped = recorded = 0
     for model in models:
-        found = recordings(model, options)
+        found = recordings(model, options, row)
         recorded += found is not None
         if found is None or found[0] is None:
             continue
@@ -86,6 +90,20 @@ def test_a_retyped_half_recording_is_the_float64_recording(dtype):
     models = FUNCTION_MODELS + BENCHMARK
     for loss in ("mse", "huber", "bce_logits"):
         check(models, make_options({"loss": loss, "dtype": dtype, "samples": 2}))
+
+
+@pytest.mark.parametrize("row", [0, 1])
+def test_a_retyped_double_backward_is_the_float64_recording(row):
+    models = FUNCTION_MODELS + MODELS
+    retyped, recorded = check(models, make_options({"loss": "huber", "samples": 2}), row)
+    assert retyped >= recorded // 2 > 0
+
+
+def test_a_defined_function_is_retyped_as_its_body():
+    defs = ("gate(a, b) = tanh(a)*b + 2", "sq(a) = a*a")
+    models = ["gate(w*x, b) + sq(v)*x", "gate(sq(w), x) - b", "sq(gate(w, x)) * b"]
+    for loss in ("mse", "l1"):
+        assert check(models, make_options({"loss": loss, "define": defs})) == (3, 3)
 
 
 def test_the_benchmarks_models_are_retyped():
