@@ -200,7 +200,8 @@ def run(forward: Callable[..., Any], tensors: list[Any], n_params: int) -> Autog
 class Autograd:
     """Autograd for one prepared problem: forward and backward recorded once per input shapes
     and dtypes (``recording.record``), then those ops replayed at every point (a seed sweep
-    records nothing again).
+    records nothing again). The same shapes in a wider dtype (the precision ladder's float64
+    rung) replay the recording retyped where it carries no dtype (``recording.retyped``).
 
     With user implementations (``cache=False``) every point is recorded afresh: their Python
     code may branch on values, which a replayed recording would not see.
@@ -237,9 +238,11 @@ class Autograd:
         """A recording at the same shapes in another dtype, as ``record`` would make it in the
         dtype of ``key`` (the precision ladder's float64 rung of a float32 run); None where
         it may depend on its dtype (``recording.retyped``), or a user's code may."""
+        if len({dtype for dtype, _ in key}) != 1:
+            return None
         shapes = [shape for _, shape in key]
         for other, recorded in self._recordings.items():
-            if [shape for _, shape in other] == shapes and len({d for d, _ in key}) == 1:
+            if [shape for _, shape in other] == shapes:
                 return retyped(recorded, key[0][0])
         return None
 
