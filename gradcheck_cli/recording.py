@@ -265,9 +265,11 @@ def _define_recorder() -> type:
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
             if self.paused:
                 return func(*args, **(kwargs or {}))
-            slots, ref = self.slots, self.ref
-            refs = tuple([slots.get(id(a)) or ref(a) for a in args])
-            krefs = {k: ref(v) for k, v in kwargs.items()} if kwargs else {}
+            slots = self.slots
+            refs = tuple(map(slots.get, map(id, args)))  # all recorded tensors, usually
+            if None in refs:
+                refs = tuple(map(self.ref, args))
+            krefs = {k: self.ref(v) for k, v in kwargs.items()} if kwargs else {}
             out = func(*args, **kwargs) if kwargs else func(*args)
             if func in aliases:  # a tensor autograd saves, a constant made: the same value
                 slots[id(out)] = refs[0]
