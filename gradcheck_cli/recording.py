@@ -227,6 +227,7 @@ def _define_recorder() -> type:
             self.nodes: list[Node] = []
             self.slots: dict[int, Slot] = {}  # id of a kept tensor -> its slot
             self.kept: list[Any] = []
+            self.metas: dict[tuple[Any, Any], Meta] = {}  # one Meta per shape and dtype
             self.paused = False
             for t in inputs:
                 self.add(Node(f"arg{len(self.nodes)}", "placeholder", meta=_meta(t)), t)
@@ -246,6 +247,10 @@ def _define_recorder() -> type:
                 self.slots[id(value)] = slot
                 self.kept.append(value)
             return slot
+
+        def meta(self, shape: Any, dtype: Any) -> Meta:
+            meta = self.metas[shape, dtype] = Meta(tuple(shape), dtype)
+            return meta
 
         def find(self, value: Any) -> Slot | None:
             return None if value is None else self.slots[id(value)]
@@ -277,7 +282,8 @@ def _define_recorder() -> type:
                 return out
             index = len(self.nodes)
             if isinstance(out, tensor):
-                meta = Meta(tuple(out.shape), out.dtype)
+                shape, dtype = out.shape, out.dtype
+                meta = self.metas.get((shape, dtype)) or self.meta(shape, dtype)
                 node = Node(f"op{index}", "call_function", func, refs, krefs, meta, None, origin())
                 self.nodes.append(node)
                 slots[id(out)] = Slot(index)
