@@ -9,6 +9,8 @@ a graph, recorded without a compiler: nothing here imports ``torch._dynamo`` or 
 
 A recording is replayed at other inputs of the same shapes and dtypes (``replay``): the same
 kernels in the same order, so a seed sweep pays one recording and then plain kernel calls.
+A recording without dtype-carrying content is also the recording at a wider dtype once its
+metas say so (``retyped``): the precision ladder's float64 rung replays the float32 run's.
 """
 
 from __future__ import annotations
@@ -44,8 +46,7 @@ class Meta(NamedTuple):
         return len(self.shape)
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """One recorded step: ``placeholder`` (an input), ``constant`` (a tensor made outside the
     recording, its value in ``value``), ``call_function`` (``target`` applied to ``args``),
     ``output`` (``args[0]``: the slots returned, None where a gradient is missing)."""
@@ -103,9 +104,12 @@ def replay(recorded: Recorded, inputs: list[Any]) -> tuple[Any, ...]:
     with torch.no_grad():
         for node in recorded.nodes:
             if node.op == "call_function":
-                args = [_resolve(a, env) for a in node.args]
-                kwargs = {k: _resolve(v, env) for k, v in node.kwargs.items()}
-                env.append(node.target(*args, **kwargs))
+                args = [env[a[0]] if type(a) is Slot else _resolve(a, env) for a in node.args]
+                if node.kwargs:
+                    kwargs = {k: _resolve(v, env) for k, v in node.kwargs.items()}
+                    env.append(node.target(*args, **kwargs))
+                else:
+                    env.append(node.target(*args))
             elif node.op == "placeholder":
                 env.append(next(feed).detach())
             elif node.op == "constant":
@@ -113,6 +117,53 @@ def replay(recorded: Recorded, inputs: list[Any]) -> tuple[Any, ...]:
             else:
                 return tuple(None if s is None else env[s.index] for s in node.args[0])
     raise ValueError("recording without output")
+
+
+def retyped(recorded: Recorded, dtype: Any) -> Recorded | None:
+    """The recording ``record`` makes at the same inputs widened to the floating ``dtype``, or
+    None where the recording may depend on its dtype.
+
+    Autograd runs the same aten ops at float32 and float64 unless something carries the
+    dtype: a tensor made outside (a constant, its value in the old dtype), a dtype argument
+    (``_to_copy``, ``full``, ``zeros``), or a floating value of another dtype (an op that
+    computes in a wider type). Without those, the ops, arguments and origins are the same and
+    only the dtype of the metas changes; ``tests/test_retyped.py`` checks this node for node
+    against a recording made in ``dtype`` over the catalog.
+    """
+    first = recorded.nodes[0].meta
+    source = None if first is None else first.dtype
+    if source is None or not source.is_floating_point or not dtype.is_floating_point:
+        return None
+    metas: dict[tuple[int, ...], Meta] = {}
+    nodes = []
+    for node in recorded.nodes:
+        if node.op == "constant" or (
+            node.op == "call_function" and _carries_dtype((node.args, *node.kwargs.values()))
+        ):
+            return None
+        meta = node.meta
+        if meta is not None and meta.dtype == source:
+            meta = metas.get(meta.shape) or metas.setdefault(meta.shape, Meta(meta.shape, dtype))
+            node = Node(*node[:5], meta, *node[6:])  # the meta is field 5 (``_replace`` is slow)
+        elif meta is not None and (meta.dtype.is_floating_point or meta.dtype.is_complex):
+            return None  # an op of another floating dtype
+        nodes.append(node)
+    return Recorded(tuple(nodes), recorded.n_values, recorded.wrt)
+
+
+def _carries_dtype(arg: Any) -> bool:
+    """Whether an argument may hold a dtype: anything but a slot, a plain number, a string,
+    None, a device, a layout or a memory format (and lists of those)."""
+    kind = type(arg)
+    if kind in _PLAIN:
+        return False
+    if kind is tuple or kind is list:
+        return not _PLAIN.issuperset(map(type, arg)) and any(map(_carries_dtype, arg))
+    return kind.__name__ not in _DTYPE_FREE
+
+
+_PLAIN = frozenset((Slot, bool, int, float, str, type(None)))
+_DTYPE_FREE = ("layout", "memory_format", "device")  # torch's enums an op may be given
 
 
 @contextmanager
@@ -151,11 +202,21 @@ def _define_recorder() -> type:
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
+    from gradcheck_cli.lowering import ORIGIN_KEY, current_origin
+
     aliases = (torch.ops.aten.detach.default, torch.ops.aten.lift_fresh.default)
+    tensor = torch.Tensor
+    autograd_node = torch._C._current_autograd_node
+
+    def origin() -> str:
+        """The sub-expression an op belongs to: the lowering's current one in the forward
+        pass, the autograd node's (tagged by the lowering) in the backward."""
+        node = autograd_node()
+        return current_origin() if node is None else node.metadata.get(ORIGIN_KEY, "")
 
     class Recorder(TorchDispatchMode):
         """Notes every op; a tensor is known by identity (all are kept alive while recording,
-        so no identity is reused)."""
+        so no identity is reused, and no other live object has a kept tensor's identity)."""
 
         @classmethod
         def _should_skip_dynamo(cls) -> bool:  # no torch._dynamo.disable wrapper: no import
@@ -164,8 +225,9 @@ def _define_recorder() -> type:
         def __init__(self, inputs: list[Any]) -> None:
             super().__init__()
             self.nodes: list[Node] = []
-            self.slots: dict[int, int] = {}
+            self.slots: dict[int, Slot] = {}  # id of a kept tensor -> its slot
             self.kept: list[Any] = []
+            self.metas: dict[tuple[Any, Any], Meta] = {}  # one Meta per shape and dtype
             self.paused = False
             for t in inputs:
                 self.add(Node(f"arg{len(self.nodes)}", "placeholder", meta=_meta(t)), t)
@@ -178,66 +240,68 @@ def _define_recorder() -> type:
             _ACTIVE.remove(self)
             super().__exit__(*exc)
 
-        def add(self, node: Node, tensor: Any = None) -> Slot:
+        def add(self, node: Node, value: Any = None) -> Slot:
+            slot = Slot(len(self.nodes))
             self.nodes.append(node)
-            if tensor is not None:
-                self.slots[id(tensor)] = len(self.nodes) - 1
-                self.kept.append(tensor)
-            return Slot(len(self.nodes) - 1)
+            if value is not None:
+                self.slots[id(value)] = slot
+                self.kept.append(value)
+            return slot
+
+        def meta(self, shape: Any, dtype: Any) -> Meta:
+            meta = self.metas[shape, dtype] = Meta(tuple(shape), dtype)
+            return meta
 
         def find(self, value: Any) -> Slot | None:
-            return None if value is None else Slot(self.slots[id(value)])
+            return None if value is None else self.slots[id(value)]
 
         def ref(self, x: Any) -> Any:
-            if isinstance(x, torch.Tensor):
-                index = self.slots.get(id(x))
-                if index is None:  # made outside the recording: its value is a constant
-                    value = x.detach().clone()
-                    return self.add(
-                        Node(f"c{len(self.nodes)}", "constant", None, (), None, _meta(x), value), x
-                    )
-                return Slot(index)
+            slot = self.slots.get(id(x))
+            if slot is not None:
+                return slot
+            if isinstance(x, tensor):  # made outside the recording: its value is a constant
+                value = x.detach().clone()
+                node = Node(f"c{len(self.nodes)}", "constant", None, (), None, _meta(x), value)
+                return self.add(node, x)
             if isinstance(x, list | tuple):
                 return type(x)(self.ref(v) for v in x)
             return x
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
-            kwargs = kwargs or {}
             if self.paused:
-                return func(*args, **kwargs)
-            refs = tuple(self.ref(a) for a in args)
-            krefs = {k: self.ref(v) for k, v in kwargs.items()}
-            out = func(*args, **kwargs)
+                return func(*args, **(kwargs or {}))
+            slots = self.slots
+            refs = tuple(map(slots.get, map(id, args)))  # all recorded tensors, usually
+            if None in refs:
+                refs = tuple(map(self.ref, args))
+            krefs = {k: self.ref(v) for k, v in kwargs.items()} if kwargs else {}
+            out = func(*args, **kwargs) if kwargs else func(*args)
             if func in aliases:  # a tensor autograd saves, a constant made: the same value
-                self.slots[id(out)] = refs[0].index
+                slots[id(out)] = refs[0]
                 self.kept.append(out)
                 return out
-            name = f"op{len(self.nodes)}"
-            if isinstance(out, torch.Tensor):
-                node = Node(name, "call_function", func, refs, krefs, _meta(out), None, _origin())
-                self.add(node, out)
+            index = len(self.nodes)
+            if isinstance(out, tensor):
+                shape, dtype = out.shape, out.dtype
+                meta = self.metas.get((shape, dtype)) or self.meta(shape, dtype)
+                node = Node(f"op{index}", "call_function", func, refs, krefs, meta, None, origin())
+                self.nodes.append(node)
+                slots[id(out)] = Slot(index)
+                self.kept.append(out)
             else:
-                slot = self.add(Node(name, "call_function", func, refs, krefs))
-                for i, item in enumerate(out if isinstance(out, list | tuple) else ()):
-                    if isinstance(item, torch.Tensor):
-                        getitem = (f"{name}_{i}", "call_function", operator.getitem, (slot, i))
-                        self.add(Node(*getitem, {}, _meta(item)), item)
+                self.many(func, refs, krefs, out)
             return out
 
+        def many(self, func: Any, refs: tuple[Any, ...], krefs: Any, out: Any) -> None:
+            """An op returning several tensors (or none): each tensor is a getitem node."""
+            name = f"op{len(self.nodes)}"
+            slot = self.add(Node(name, "call_function", func, refs, krefs))
+            for i, item in enumerate(out if isinstance(out, list | tuple) else ()):
+                if isinstance(item, tensor):
+                    getitem = (f"{name}_{i}", "call_function", operator.getitem, (slot, i))
+                    self.add(Node(*getitem, {}, _meta(item)), item)
+
     return Recorder
-
-
-def _origin() -> str:
-    """The sub-expression an op belongs to: the lowering's current one in the forward pass,
-    the autograd node's (tagged by the lowering) in the backward."""
-    import torch
-
-    from gradcheck_cli.lowering import ORIGIN_KEY, current_origin
-
-    node = torch._C._current_autograd_node()
-    if node is not None:
-        return node.metadata.get(ORIGIN_KEY, "")
-    return current_origin()
 
 
 def _meta(t: Any) -> Meta:

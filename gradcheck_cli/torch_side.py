@@ -31,7 +31,7 @@ from gradcheck_cli.dtypes import DTYPES
 from gradcheck_cli.errors import RoleError
 from gradcheck_cli.expr.parse import Expr
 from gradcheck_cli.lowering import attributed, lower
-from gradcheck_cli.recording import Recorded, record, replay
+from gradcheck_cli.recording import Recorded, record, replay, retyped
 from gradcheck_cli.roles import Roles
 from gradcheck_cli.values import generator_seeds
 
@@ -200,7 +200,8 @@ def run(forward: Callable[..., Any], tensors: list[Any], n_params: int) -> Autog
 class Autograd:
     """Autograd for one prepared problem: forward and backward recorded once per input shapes
     and dtypes (``recording.record``), then those ops replayed at every point (a seed sweep
-    records nothing again).
+    records nothing again). The same shapes in a wider dtype (the precision ladder's float64
+    rung) replay the recording retyped where it carries no dtype (``recording.retyped``).
 
     With user implementations (``cache=False``) every point is recorded afresh: their Python
     code may branch on values, which a replayed recording would not see.
@@ -214,12 +215,15 @@ class Autograd:
         """Autograd's values at ``tensors``, the ops that computed them (None where torch
         cannot record them: then the eager run's values and why)."""
         key = tuple((t.dtype, tuple(t.shape)) for t in tensors)
-        recorded = self._recordings.get(key)
+        recorded = self._recordings.get(key) or self._retyped(key)
         if recorded is not None:
             try:
-                return self._read(replay(recorded, tensors)), recorded, ""
-            except RuntimeError:  # a kernel's own check (bce: z in [0, 1]): record afresh
-                pass
+                outputs = replay(recorded, tensors)
+            except (RuntimeError, NotImplementedError):  # a kernel's own check (bce: z in
+                pass  # [0, 1]) or a kernel missing for the dtype: record afresh
+            else:
+                self._recordings[key] = recorded
+                return self._read(outputs), recorded, ""
         wrt = list(range(len(tensors) - self.n_params, len(tensors)))
         try:
             recorded, outputs = record(self.forward, tensors, wrt)
@@ -229,6 +233,18 @@ class Autograd:
         if self.cache:
             self._recordings[key] = recorded
         return self._read(outputs), recorded, ""
+
+    def _retyped(self, key: tuple[Any, ...]) -> Recorded | None:
+        """A recording at the same shapes in another dtype, as ``record`` would make it in the
+        dtype of ``key`` (the precision ladder's float64 rung of a float32 run); None where
+        it may depend on its dtype (``recording.retyped``), or a user's code may."""
+        if len({dtype for dtype, _ in key}) != 1:
+            return None
+        shapes = [shape for _, shape in key]
+        for other, recorded in self._recordings.items():
+            if [shape for _, shape in other] == shapes:
+                return retyped(recorded, key[0][0])
+        return None
 
     def _read(self, outputs: tuple[Any, ...]) -> AutogradRun:
         z, loss, grads = outputs[0], outputs[1], outputs[2:]
