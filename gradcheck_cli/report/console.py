@@ -78,9 +78,16 @@ def table_text(result: CheckResult, brief: bool = False) -> str:
     its failed cases while its workers still run."""
     from rich.console import Console
 
+    from gradcheck_cli.report import text as report_text
+
     console = Console(highlight=False, soft_wrap=True)
+    lines = report_text.lines(result, terminal_width(console, sys.stdout), brief=brief)
+    if console.color_system is None and not console.is_terminal:  # text as laid out
+        plain = "\n".join("".join(text for text, _ in line) for line in lines) + "\n"
+        if all(c == "\n" or c.isprintable() for c in set(plain)):
+            return plain  # what rich writes without colour: no control code or tab to mend
     with console.capture() as captured:
-        console.print(render(result, terminal_width(console, sys.stdout), brief=brief))
+        console.print(to_rich(lines))
     return captured.get()
 
 
