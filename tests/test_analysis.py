@@ -137,6 +137,29 @@ def test_ulp_and_floats_between_against_numpy():
     assert ulp(0.0, "float32") == 2.0**-149
 
 
+def test_floats_between_counts_as_numpy_steps_do():
+    """Counted independently: numpy's nextafter, one step at a time, over short runs."""
+    rng = np.random.default_rng(5)
+    kinds = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
+    for dtype, kind in kinds.items():
+        info = np.finfo(kind)
+        starts = [kind(0.0), kind(-0.0), info.tiny, -info.tiny, info.max, -info.max, kind(1)]
+        starts += [kind(s) for s in rng.standard_normal(20) * 10.0 ** rng.integers(-4, 4, 20)]
+        for start in starts:
+            for direction in (kind(np.inf), kind(-np.inf)):
+                value, steps = start, 0
+                for _ in range(int(rng.integers(0, 40))):
+                    if np.isinf(value):
+                        break
+                    with np.errstate(over="ignore"):  # max -> inf: one more step
+                        value, steps = np.nextafter(value, direction), steps + 1
+                assert floats_between(float(start), float(value), dtype) == steps, (
+                    dtype,
+                    start,
+                    value,
+                )
+
+
 def test_float64_run_reports_top_of_ladder_on_failure():
     r = check(
         "exp(w*x)",
