@@ -28,16 +28,8 @@ from gradcheck_cli.options import OPTIONS, Options, make_options
 from gradcheck_cli.provenance import versions
 from gradcheck_cli.results import CheckResult
 
-__all__ = [
-    "BatchInterrupted",
-    "BatchResult",
-    "CaseOutcome",
-    "Runner",
-    "check_file",
-    "max_workers",
-    "model_cases",
-    "run_cases",
-]
+__all__ = ["BatchInterrupted", "BatchResult", "CaseOutcome", "Runner", "check_file"]
+__all__ += ["max_workers", "model_cases", "run_cases"]
 
 COMMAND_LINE = "<command line>"
 # A case's status is its CheckResult.status ("pass", "fail", "kink", "undefined") or "error".
@@ -117,8 +109,12 @@ def spec_options(spec: CaseSpec) -> Options:
     return make_options(values)
 
 
+KEPT = 8  # prepared models a runner keeps (all: every full gc pass walked 1000 models)
+
+
 class Runner:
-    """Runs cases one by one, preparing each distinct (model, options-without-seed) once."""
+    """Runs cases one by one; a (model, options but the seed) is prepared once for the cases
+    that use it one after another (a chunk, a seed sweep)."""
 
     def __init__(self, formulas: bool = True) -> None:
         self._prepared: dict[Any, Any] = {}  # key -> Prepared or the GradcheckError it raised
@@ -149,15 +145,19 @@ class Runner:
         return _outcome(index, spec, result, "", time.perf_counter() - start)
 
     def _prepare(self, key: Any, options: Options) -> Any:
-        if key not in self._prepared:
+        """The prepared model of ``key``; the ``KEPT`` last used are kept, not all."""
+        found = self._prepared.pop(key, None)
+        if found is None:
             from gradcheck_cli import pipeline as core
 
             self.prepare_calls += 1
             try:
-                self._prepared[key] = core.prepare(key[0], options)
+                found = core.prepare(key[0], options)
             except GradcheckError as exc:
-                self._prepared[key] = exc
-        found = self._prepared[key]
+                found = exc
+        self._prepared[key] = found  # the most recent last
+        if len(self._prepared) > KEPT:
+            del self._prepared[next(iter(self._prepared))]
         if isinstance(found, GradcheckError):
             raise found
         return found
