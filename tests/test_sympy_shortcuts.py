@@ -10,9 +10,9 @@ import sympy
 from test_derivative import _random_models
 
 from gradcheck_cli.errors import EvaluationError
-from gradcheck_cli.exact import derivative, symbolic
-from gradcheck_cli.exact.derivative import moves, power, quotient
+from gradcheck_cli.exact import shortcuts, symbolic
 from gradcheck_cli.exact.functions import build
+from gradcheck_cli.exact.shortcuts import moves, power, quotient
 from gradcheck_cli.expr.parse import parse
 
 w, b, x, v, y = (symbolic.symbol(n) for n in "wbxvy")
@@ -89,7 +89,7 @@ def test_what_is_shown_finite_sympy_finds_finite():
     sympy.core.cache.clear_cache()  # fresh objects: no answer recorded by an earlier test
     terms = {t for s in _sums() for t in sympy.preorder_traversal(s)}
     answers = {t: t.is_finite for t in terms}  # SymPy's, before any shortcut ran on them
-    shown = [t for t in terms if derivative._finite(t)]
+    shown = [t for t in terms if shortcuts.finite(t)]
     assert len(shown) > 200
     for t in shown:
         assert answers[t] is True, t

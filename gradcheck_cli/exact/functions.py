@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import sympy
 
 from gradcheck_cli.errors import GradcheckError
-from gradcheck_cli.exact.derivative import tanh
+from gradcheck_cli.exact.shortcuts import tanh
 from gradcheck_cli.expr.catalog import FUNCTIONS, INTERNAL, FunctionSpec
 from gradcheck_cli.expr.catalog import numeric as n
 from gradcheck_cli.expr.catalog.spec import EXACT
