@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from gradcheck_cli import pipeline as core
+from gradcheck_cli.batch import chunks as chunking
 from gradcheck_cli.batch import runner as cases
 from gradcheck_cli.batch.casefile import load_cases
 from gradcheck_cli.batch.runner import BatchResult, check_file, model_cases, run_cases, spec_options
@@ -177,7 +178,7 @@ def test_in_order_emitter_holds_back_later_outcomes():
 
 def test_chunks_group_by_model_and_split_long_sweeps():
     specs = list(enumerate(specs_of(MIXED) + model_cases("w*x+b", {"seeds": "0..9"})))
-    chunks = cases._chunks(specs, workers=3)
+    chunks = chunking.chunks(specs, workers=3)
     assert sorted(i for chunk in chunks for i, _ in chunk) == list(range(len(specs)))
     sweep = [chunk for chunk in chunks if any(s.model == "w*x+b" for _, s in chunk)]
     assert len(sweep) >= 2  # the ten seeds of one model still reach more than one worker
@@ -191,9 +192,9 @@ def test_chunks_pack_many_small_models():
     left) so that neither worker is left with a long chunk; each model in one chunk."""
     text = "\n".join(f"w*x*{k}+b" for k in range(1, 1001))
     specs = list(enumerate(load_cases("<stdin>", text=text, fmt="text")))
-    chunks = cases._chunks(specs, workers=2)
+    chunks = chunking.chunks(specs, workers=2)
     sizes = [len(chunk) for chunk in chunks]
-    assert sizes[0] == 63 == -(-1000 // (2 * cases.CHUNKS_PER_WORKER))
+    assert sizes[0] == 63 == -(-1000 // (2 * chunking.CHUNKS_PER_WORKER))
     assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1 and len(sizes) <= 50
     for k, size in enumerate(sizes):  # 4 chunks a worker at most, in what is left
         assert size <= -(-sum(sizes[k:]) // 8)

@@ -12,7 +12,6 @@ it was running. Outcomes are always in input order, so the output does not depen
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,6 +20,7 @@ from functools import partial
 from typing import Any
 
 from gradcheck_cli.batch.casefile import CaseSpec, load_cases
+from gradcheck_cli.batch.chunks import chunks
 from gradcheck_cli.batch.guard import internal_error, time_limit
 from gradcheck_cli.batch.sent import without_formulas
 from gradcheck_cli.errors import GradcheckError, TimeLimit
@@ -232,7 +232,7 @@ def run_cases(
             from gradcheck_cli.batch import pool
 
             pool.run_pool(
-                _chunks(list(enumerate(specs)), workers),
+                chunks(list(enumerate(specs)), workers),
                 workers,
                 runner=partial(Runner, formulas),
                 emit=lambda outcome: emitter.add([outcome]),
@@ -268,32 +268,6 @@ class _InOrder:
             self._next += 1
             if self.callback is not None:
                 self.callback(outcome)
-
-
-CHUNKS_PER_WORKER = 8  # chunks of many small models: few round trips, a balanced end
-
-
-def _chunks(items: list[tuple[int, CaseSpec]], workers: int) -> list[list[tuple[int, CaseSpec]]]:
-    """Group cases by model and options (a chunk prepares each model once); split groups
-    over a fair share (a long seed sweep uses every worker); pack small groups, about
-    ``CHUNKS_PER_WORKER`` chunks a worker (not a round trip per case), smaller towards the
-    end (a quarter of each worker's share of what is left): the workers finish together."""
-    groups: dict[Any, list[tuple[int, CaseSpec]]] = {}
-    for index, spec in items:
-        key = (spec.model, dataclasses.replace(spec, seed=0, name="", line=0))
-        groups.setdefault(key, []).append((index, spec))
-    share = max(1, math.ceil(len(items) / workers))
-    size = max(1, math.ceil(len(items) / (workers * CHUNKS_PER_WORKER)))
-    chunks: list[list[tuple[int, CaseSpec]]] = []
-    left = len(items)  # not yet in a closed chunk
-    for group in groups.values():
-        for piece in (group[i : i + share] for i in range(0, len(group), share)):
-            if chunks and len(chunks[-1]) + len(piece) <= min(size, -(-left // (4 * workers))):
-                chunks[-1] = chunks[-1] + piece
-            else:
-                left -= len(chunks[-1]) if chunks else 0
-                chunks.append(piece)
-    return chunks
 
 
 def model_cases(
