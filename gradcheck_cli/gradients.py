@@ -10,6 +10,7 @@ into the verdict, and ``GradientResult`` carries it all to the reports.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from gradcheck_cli.errors import EvaluationError
@@ -76,7 +77,7 @@ class Gradients:
                 tensors = torch_side.widen(tensors, dtype)
                 got, traced, reason = p.autograd.run(tensors)
             found = bounds.rounding_bounds(
-                traced, tensors, p.grads, self.point.points, o.reduction, dtype, reason
+                traced, tensors, lambda: p.grads, self.point.points, o.reduction, dtype, reason
             )
             self._rungs[dtype] = (got, found)
         return self._rungs[dtype]
@@ -117,17 +118,18 @@ class Gradients:
         from gradcheck_cli.exact import kinks
 
         p, o, points = self.prepared, self.options, self.point.points
-        name, grad, got = p.roles.params[i], p.grads[i], self.got.grads[i]
+        name, got = p.roles.params[i], self.got.grads[i]
         known = self.certified[i] if self.certified else None
         exact, problem = (
             (None, loss_problem)
             if loss_problem
-            else exact_or_undefined(grad, self.point.points, o, known)
+            else exact_or_undefined(known or p.grads[i], points, o, known)
         )
         if exact is None:
             return _result(name, p, i, got, verdict.undefined(problem), None, "none")
         bounds = self.rung(o.dtype)[1]
         bound = self.bound(i, o.dtype)
+        where = (o.reduction, o.dtype)
         graph = bounds.values[i]
         notes = (
             bounds.reason and f"bound from the SymPy gradient ({bounds.reason})",
@@ -148,11 +150,11 @@ class Gradients:
             rigorous=bounds.method == "aten",
             notes=notes,
             ladder=lambda: self.ladder(i),
-            kinks=lambda: kinks.kink_facts(p.loss_expr, grad, points, name, o.reduction, o.dtype),
-            branches=lambda: kinks.near_in_gradient(grad, points, name, o.dtype),
+            kinks=lambda: kinks.kink_facts(p.loss_expr, lambda: p.grads[i], points, name, *where),
+            branches=lambda: kinks.near_in_gradient(p.grads[i], points, name, o.dtype),
             nan_source=self.nan_source,
         )
-        envelope, hand = _hand(name, grad, points, o, exact.value)
+        envelope, hand = _hand(name, lambda: p.grads[i], points, o, exact.value)
         fd = self.finite_difference(i, exact.value) if o.fd else None
         contributions = bounds.contributions[i][:8] if bounds.contributions else ()
         return _result(
@@ -197,7 +199,7 @@ def _result(
 ) -> GradientResult:
     return GradientResult(
         param=name,
-        expression=prepared.grads[i],
+        expression=prepared.sym.formula(i),
         exact=math.nan if exact is None else float(exact.value),
         autograd=got,
         abs_error=decision.abs_error,
@@ -224,9 +226,14 @@ def _result(
 
 
 def _hand(
-    name: str, grad: Any, points: list[dict[str, float]], options: Options, center: Any
+    name: str,
+    grad: Callable[[], Any],
+    points: list[dict[str, float]],
+    options: Options,
+    center: Any,
 ) -> tuple[Any, Any]:
-    """The hand-calculation envelope of one gradient and the verdict on its --expect value."""
+    """The hand-calculation envelope of one gradient (``grad()``: its SymPy expression) and the
+    verdict on its --expect value."""
     texts = dict(options.expect)
     if options.decimals is None and name not in texts:
         return None, None
@@ -237,7 +244,7 @@ def _hand(
         decimals, answer, source = hand_decimals(texts[name], name, options.decimals)
     else:
         decimals, answer, source = options.decimals, options.decimals, "--decimals"
-    env = handcalc.envelope(grad, points, options.reduction, decimals, answer, center, source)
+    env = handcalc.envelope(grad(), points, options.reduction, decimals, answer, center, source)
     return env, (judge_hand(name, texts[name], env) if name in texts else None)
 
 

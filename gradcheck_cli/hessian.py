@@ -45,8 +45,7 @@ def prepare(prepared: Any) -> Second:
         rows.append(
             replace(
                 prepared,
-                loss_expr=grad,  # the function the row differentiates (its kinks)
-                grads=second,
+                sym=symbolic.Lazy.known(prepared.z_expr, grad, second),  # loss: the row's
                 autograd=torch_side.Autograd(engine, n, cache=not prepared.lowerings),
                 constants=_constants(prepared.constants[i], params) if prepared.constants else (),
                 program=None,

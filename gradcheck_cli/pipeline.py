@@ -32,9 +32,7 @@ class Prepared:
     expr: Expr
     options: Options
     roles: Roles
-    loss_expr: Any  # SymPy: per-sample loss
-    z_expr: Any  # SymPy: the model
-    grads: tuple[Any, ...]  # SymPy: per-sample gradient of the loss, one per parameter
+    sym: Any  # exact.symbolic.Lazy: the SymPy model, loss and gradients, built when read
     forward: Callable[..., Any]
     loss: Any = None  # the bound LossSpec
     constants: Any = ()  # per gradient: (symbolic.Constant, d gradient / d constant) pairs
@@ -44,6 +42,34 @@ class Prepared:
     impl: Any = None  # the user's whole model function (--impl), checked against the model
     forward_mode: Any = None  # autograd_modes.ForwardAutograd (--mode forward or both)
     second: Any = None  # hessian.Second (--order 2)
+
+    @property
+    def z_expr(self) -> Any:
+        """SymPy: the model."""
+        return self.sym.z
+
+    @property
+    def loss_expr(self) -> Any:
+        """SymPy: the per-sample loss."""
+        return self.sym.loss
+
+    @property
+    def grads(self) -> tuple[Any, ...]:
+        """SymPy: the per-sample gradient of the loss, one per parameter."""
+        return self.sym.grads
+
+    @property
+    def sympy_program(self) -> Any:
+        """The program compiled from the SymPy expressions (``program`` may be the tree's)."""
+        return _sympy_program(self.sym, self.expr.tree)
+
+
+def _sympy_program(sym: Any, tree: ast.AST) -> Any:
+    if sym.built is None:
+        from gradcheck_cli.exact.program import compile_program
+
+        sym.built = compile_program([sym.loss, sym.z, *sym.grads], tree)
+    return sym.built
 
 
 def prepare(
@@ -61,12 +87,10 @@ def prepare(
     check_fixed(options.at, expr.symbols, roles.target)
     check_expect(options.expect, roles.params, options.samples)
     from gradcheck_cli import lowering, torch_side  # heavy: only once the input is known good
-    from gradcheck_cli.exact import program, symbolic
+    from gradcheck_cli.exact import adjoint, symbolic
 
-    z_expr = symbolic.to_sympy(expr)
+    sym = symbolic.Lazy(symbolic.to_sympy(expr), spec.formula, roles.target, roles.params)
     y = symbolic.symbol(roles.target) if roles.target else None
-    loss_expr = spec.formula(z_expr, y)
-    grads = symbolic.gradients(loss_expr, roles.params)
     lowerings, impl = user_code(options, definitions, lowerings, impl)
     lowered = lowering.lower_impl(impl, expr.symbols) if impl else lowering.lower(expr, lowerings)
     forward = torch_side.loss_function(
@@ -75,19 +99,18 @@ def prepare(
     constants = _constant_sensitivities(expr, spec, y, roles.params) if _inexact(expr) else ()
     cache = not lowerings and impl is None  # user code may branch on values: record afresh
     autograd = torch_side.Autograd(forward, len(roles.params), cache=cache)
-    compiled = program.compile_program([loss_expr, z_expr, *grads], expr.tree)
+    loss_key = (options.loss, options.loss_options)
+    tree = adjoint.compile_adjoint(expr.tree, (loss_key, spec.formula), roles.params, roles.target)
     prepared = Prepared(
         expr,
         options,
         roles,
-        loss_expr,
-        z_expr,
-        grads,
+        sym,
         forward,
         spec,
         constants,
         autograd,
-        compiled,
+        tree or _sympy_program(sym, expr.tree),
         lowerings,
         impl,
     )
@@ -236,11 +259,27 @@ def _certified(prepared: Prepared, options: Options, points: Any) -> Certified:
     from gradcheck_cli.exact.certify import Job, certify
 
     outputs = prepared.program.outputs
-    count, typed = len(prepared.grads), len(outputs) - 1
+    count, typed = len(prepared.roles.params), len(outputs) - 1
     reduced = [Job(i, options.reduction, options.dtype) for i in (0, *range(2, 2 + count))]
     jobs = [*reduced, Job(1, each=True), Job(typed, dtype=None)]  # z at each point on its own
     found = certify(prepared.program, points, jobs)
+    if prepared.program is not prepared.sym.built and not _settled(prepared, points, jobs, found):
+        found = certify(prepared.sympy_program, points, jobs)  # decided as SymPy's
     return Certified(found[0], found[-2], tuple(found[1 : 1 + count]), bool(found[-1]))
+
+
+def _settled(prepared: Prepared, points: Any, jobs: list[Any], found: list[Any]) -> bool:
+    """Whether the tree's program found every value the SymPy one would, as exactly: each
+    job has its value, and none may be 0 or a double exactly (a value SymPy may prove so,
+    where the tree's enclosure, 4 times as precise, still holds that number)."""
+    from gradcheck_cli.exact.certify import certify
+
+    *reduced, each, typed = found
+    if typed is not True or None in each.other.values() or None in reduced:
+        return False
+    tied = [job for job, f in zip(jobs, reduced, strict=False) if f.tie]
+    again = certify(prepared.program, points, tied, prec=512) if tied else []
+    return all(f is not None and not f.tie for f in again)
 
 
 def check(

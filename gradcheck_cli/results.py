@@ -79,7 +79,8 @@ def printed(expression: Any) -> str:
 @dataclass(frozen=True)
 class GradientResult:
     param: str
-    expression: Any = field(repr=False)  # the exact gradient (SymPy; text once pickled)
+    expression: Any = field(repr=False)  # the exact gradient: printed when read (SymPy or
+    # exact.symbolic.Formula, which builds it then), text once pickled
     exact: float  # the exact value rounded to float64 (correctly rounded when certified)
     autograd: float | None
     abs_error: float

@@ -56,14 +56,15 @@ class Job:
     each: bool = False
 
 
-def certify(program: Program, points: Sequence[Mapping[str, float]], jobs: Sequence[Job]) -> list:
+def certify(
+    program: Program, points: Sequence[Mapping[str, float]], jobs: Sequence[Job], prec: int = 128
+) -> list:
     """Per job: its ``Exact`` value (certified), True for a job that only asks whether the
     output has a value and has one, or None where the mpmath path must say (no value here,
     beyond every dtype's range, or not narrow enough at MAX_PRECISION); an ``each`` job's,
-    those per point (``Each``)."""
+    those per point (``Each``). ``prec``: the bits of the first pass."""
     results: list[Any] = [None] * len(jobs)
     todo: dict[int, Any] = {j: range(len(points)) for j in range(len(jobs))}  # open points
-    prec = 128
     while todo and prec <= MAX_PRECISION:
         judged, wider = _Pass(program, points, jobs, todo, prec).results, {}
         for j, result in judged.items():
@@ -230,7 +231,11 @@ def judge(ball: arb, dtype: str, prec: int, raw: bool = False) -> Any:
     if not _same(low, high, dtype):
         return WIDER
     middle = libmp.mpf_div(libmp.mpf_add(low, high, prec, _NEAREST), _TWO, prec, _NEAREST)
-    return middle if raw else _exact(middle, prec)
+    if raw:
+        return middle
+    double = arb(libmp.to_float(middle, rnd=_NEAREST))  # the only double the ball may hold
+    tie = lo != hi and (lo <= 0 <= hi or lo <= double <= hi)
+    return Exact(mpmath.mp.make_mpf(middle), True, prec, tie=tie)
 
 
 def judge_all(balls: list[arb], dtype: str, prec: int) -> list[Any]:

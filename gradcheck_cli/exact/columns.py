@@ -17,7 +17,8 @@ from typing import Any
 
 from flint import arb
 
-from gradcheck_cli.exact.program import COLUMNWISE, FAILURES, Program
+from gradcheck_cli.exact.program import FAILURES, Program
+from gradcheck_cli.exact.steps import COLUMNWISE
 
 __all__ = ["CHUNK", "Columns", "columns"]
 

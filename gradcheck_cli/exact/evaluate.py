@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
@@ -190,6 +190,9 @@ class Exact:
     prec: int
     capped: bool = False
     overflow: bool = False
+    tie: bool = field(default=False, compare=False)  # an enclosure, not a point, holding 0 or
+    # a double: the value may be that number exactly, which a symbolic simplification may
+    # prove (``pipeline._certified``); how it was found, not the value
 
 
 def exact_reduced(

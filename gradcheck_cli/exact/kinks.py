@@ -14,7 +14,7 @@ Facts only, pure functions of SymPy expressions and points: ``verdict`` decides 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,18 +169,20 @@ class KinkFacts:
 
 def kink_facts(
     loss: sympy.Expr,
-    grad: sympy.Expr,
+    grad: Callable[[], sympy.Expr],
     points: list[Mapping[str, float]],
     param: str,
     reduction: str,
     dtype: str,
 ) -> KinkFacts:
+    """The switches of ``loss`` at or near the points; at one, the one-sided derivatives (of
+    ``grad()``, the gradient in ``param``)."""
     found = find_kinks(loss, points, param, dtype)
     at = tuple(k for k in found if k.exact)
     near = tuple(k for k in found if not k.exact)
     if not at:
         return KinkFacts(at, near)
-    left, right = one_sided(grad, points, param, reduction)
+    left, right = one_sided(grad(), points, param, reduction)
     return KinkFacts(at, near, left, right)
 
 

@@ -17,26 +17,30 @@ import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial, reduce
-from itertools import repeat
-from operator import add, mul, neg, sub
+from functools import partial
 from typing import Any
 
 import sympy
-from flint import arb
 
 from gradcheck_cli.errors import GradcheckError
-from gradcheck_cli.exact.ball import Ball
-from gradcheck_cli.exact.evaluate import (
-    unevaluated_derivative,
-)
+from gradcheck_cli.exact.evaluate import unevaluated_derivative
 from gradcheck_cli.exact.functions import spec_of
+from gradcheck_cli.exact.steps import (
+    BINARY,
+    RELATIONS,
+    balls,
+    call,
+    choose,
+    natural,
+    negate,
+    product,
+    total,
+)
 from gradcheck_cli.exact.symbolic import constant
 from gradcheck_cli.expr.catalog import FUNCTIONS
 from gradcheck_cli.expr.catalog import numeric as n
-from gradcheck_cli.expr.catalog.numeric import DomainError, decide
 
-__all__ = ["COLUMNWISE", "FAILURES", "Program", "compile_program"]
+__all__ = ["FAILURES", "Compiler", "Program", "Unsupported", "compile_program"]
 
 FAILURES = (GradcheckError, ArithmeticError, ValueError, TypeError)  # a step without a value
 
@@ -55,39 +59,47 @@ class Program:
     outputs: tuple[int | None, ...]  # per expression its slot; None: not compiled
 
 
-class _Unsupported(Exception):
+class Unsupported(Exception):
     """A node the program does not evaluate (its expression goes the mpmath way)."""
 
 
 def compile_program(exprs: Sequence[sympy.Expr], tree: ast.AST | None = None) -> Program:
     """One program for ``exprs`` and, last, the validated ``tree`` as typed (if given)."""
-    c = _Compiler()
+    c = Compiler()
     outputs = [c.output(c.sympy, e) for e in exprs]
     if tree is not None:
         outputs.append(c.output(c.typed, tree))
-    constants = tuple(s for s in c.steps if s[0] in c.constant)
-    steps = tuple(s for s in c.steps if s[0] not in c.constant)
-    return Program(c.size, tuple(c.inputs.items()), constants, steps, tuple(outputs))
+    return c.program(outputs)
 
 
-class _Compiler:
+class Compiler:
     def __init__(self) -> None:
         self.memo: dict[Any, int] = {}
         self.inputs: dict[int, str] = {}
         self.steps: list[tuple[int, Callable[..., Any], tuple[int, ...], bool]] = []
         self.constant: set[int] = set()
+        self.heads: dict[int, Any] = {}  # slot -> its step's head
         self.size = 0
+
+    def program(self, outputs: Sequence[int | None]) -> Program:
+        constants = tuple(s for s in self.steps if s[0] in self.constant)
+        steps = tuple(s for s in self.steps if s[0] not in self.constant)
+        return Program(self.size, tuple(self.inputs.items()), constants, steps, tuple(outputs))
 
     def output(self, build: Callable[[Any], int], node: Any) -> int | None:
         try:
             return build(node)
-        except (_Unsupported, GradcheckError, RecursionError):
+        except (Unsupported, GradcheckError, RecursionError):
             return None
 
-    def step(self, key: Any, fn: Callable[..., Any], args: Sequence[int], lazy=False) -> int:
+    def step(self, head: Any, fn: Callable[..., Any], args: Sequence[int], lazy=False) -> int:
+        """The slot of ``fn`` on ``args``: a step ``head`` (what it computes, without its
+        arguments) on the same argument slots is computed once."""
+        key = (head, *args)
         if key not in self.memo:
             slot, self.size = self.size, self.size + 1
             self.steps.append((slot, fn, tuple(args), lazy))
+            self.heads[slot] = head
             if all(a in self.constant for a in args):
                 self.constant.add(slot)
             self.memo[key] = slot
@@ -100,10 +112,10 @@ class _Compiler:
         return self.memo[("input", name)]
 
     def number(self, p: int, q: int = 1) -> int:
-        return self.step(("number", p, q), _balls(lambda ctx: ctx.mpf(p) / q), ())
+        return self.step(("number", p, q), balls(lambda ctx: ctx.mpf(p) / q), ())
 
     def named(self, name: str) -> int:  # pi, E, EulerGamma
-        return self.step(("named", name), _balls(lambda ctx: getattr(ctx, name)), ())
+        return self.step(("named", name), balls(lambda ctx: getattr(ctx, name)), ())
 
     def sympy(self, node: sympy.Expr) -> int:
         if node not in self.memo:
@@ -122,9 +134,9 @@ class _Compiler:
             return self.named(named[node])
         args = [self.sympy(a) for a in node.args] if node.is_Add or node.is_Mul else ()
         if node.is_Add:
-            return self.step(("add", *args), _sum, args)
+            return self.add(args)
         if node.is_Mul:
-            return self.step(("mul", *args), _product, args)
+            return self.mul(args)
         if node.is_Pow:
             return self.power(self.sympy, *node.args, constant=node.exp)
         if isinstance(node, sympy.Piecewise):
@@ -133,23 +145,35 @@ class _Compiler:
             return self.sympy(unevaluated_derivative(node))
         spec = spec_of(node.func)
         if node.is_number and not node.is_extended_real or spec is None or not spec.interval:
-            raise _Unsupported(node)
+            raise Unsupported(node)
         args = [self.sympy(a) for a in node.args]
-        return self.step(("call", spec.name, *args), partial(_call, spec), args)
+        return self.step(("call", spec.name), partial(call, spec), args)
 
     def power(self, build: Callable[[Any], int], base: Any, exponent: Any, constant: Any) -> int:
         """base**exponent as ``numeric.power``: an integer or 1/2 exponent (``constant``, an
         exact SymPy number or None) has its own rule."""
         b = build(base)
         if constant is not None and constant.is_Integer:
-            k = int(constant)
-            fn = _natural(k) if k >= 0 else _balls(lambda c, x: n.power(c, x, None, k))
-            return self.step(("powi", b, k), fn, [b])
+            return self.powi(b, int(constant))
         if constant == sympy.Rational(1, 2):
-            root = _balls(lambda c, x: n.power(c, x, None, half=True))
-            return self.step(("sqrt", b), root, [b])
+            root = balls(lambda c, x: n.power(c, x, None, half=True))
+            return self.step("sqrt", root, [b])
         e = build(exponent)
-        return self.step(("pow", b, e), _balls(n.power), [b, e])
+        return self.step("pow", balls(n.power), [b, e])
+
+    def powi(self, b: int, k: int) -> int:
+        """The slot b**k, k an integer."""
+        fn = natural(k) if k >= 0 else balls(lambda c, x: n.power(c, x, None, k))
+        return self.step(("powi", k), fn, [b])
+
+    def add(self, args: Sequence[int]) -> int:
+        return self.step("add", total, args)
+
+    def mul(self, args: Sequence[int]) -> int:
+        return self.step("mul", product, args)
+
+    def neg(self, x: int) -> int:
+        return self.step("neg", negate, [x])
 
     def piecewise(self, node: sympy.Piecewise) -> int:
         args: list[int] = []
@@ -159,15 +183,15 @@ class _Compiler:
             return len(args) - 1
 
         branches = tuple((at(self.sympy(e)), self.condition(c, at)) for e, c in node.args)
-        return self.step(("piecewise", node), partial(_choose, branches), args, lazy=True)
+        return self.step(("piecewise", node), partial(choose, branches), args, lazy=True)
 
     def condition(self, cond: sympy.Basic, at: Callable[[int], int]) -> Any:
         if cond is sympy.true or cond is sympy.false:
             return bool(cond)
         if isinstance(cond, sympy.Or | sympy.And):
             return (type(cond), tuple(self.condition(c, at) for c in cond.args))
-        if type(cond) not in _RELATIONS:
-            raise _Unsupported(cond)
+        if type(cond) not in RELATIONS:
+            raise Unsupported(cond)
         return (type(cond), at(self.sympy(cond.lhs)), at(self.sympy(cond.rhs)))
 
     def typed(self, node: ast.AST) -> int:
@@ -180,126 +204,17 @@ class _Compiler:
             return self.named(named[node.id]) if node.id in named else self.input(node.id)
         if isinstance(node, ast.UnaryOp):
             x = self.typed(node.operand)
-            return self.step(("neg", x), _negate, [x]) if isinstance(node.op, ast.USub) else x
+            return self.neg(x) if isinstance(node.op, ast.USub) else x
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             return self.power(self.typed, node.left, node.right, constant(node.right))
         if isinstance(node, ast.BinOp):
             op = type(node.op)
             args = [self.typed(node.left), self.typed(node.right)]
-            return self.step((op, *args), _BINARY[op], args)
+            return self.step(op, BINARY[op], args)
         if isinstance(node, ast.Call) and node.func.id == "pow":
             return self.power(self.typed, *node.args, constant=constant(node.args[1]))
         if isinstance(node, ast.Call) and FUNCTIONS[node.func.id].interval:
             spec = FUNCTIONS[node.func.id]
             args = [self.typed(a) for a in node.args]
-            return self.step(("call", spec.name, *args), partial(_call, spec), args)
-        raise _Unsupported(node)
-
-
-def _balls(fn: Callable[..., Any]) -> Callable[..., arb]:
-    """``fn`` of ``Ball``s (a catalog evaluator) as a step: arbs in, an arb out (a result
-    that is no ball has no value)."""
-
-    def step(ctx: Any, *args: arb) -> arb:
-        return _unwrap(fn(ctx, *map(Ball, args)))
-
-    return step
-
-
-def _unwrap(value: Any) -> arb:
-    if type(value) is not Ball:
-        raise TypeError(f"{type(value).__name__} is not a ball")
-    return value.v
-
-
-def _sum(ctx: Any, *xs: arb) -> arb:
-    return reduce(add, xs, _ZERO)  # 0 + x1 + x2 + ..., as BallContext.fsum
-
-
-def _product(ctx: Any, first: arb, *rest: arb) -> arb:
-    return reduce(mul, rest, first)
-
-
-_ZERO = arb(0)
-
-
-def _negate(ctx: Any, x: arb) -> arb:
-    return -x
-
-
-def _call(spec: Any, ctx: Any, *args: arb) -> arb:
-    return _unwrap(spec.evaluate_at(ctx, tuple(map(Ball, args))))
-
-
-_BINARY: dict[type, Callable[..., Any]] = {
-    ast.Add: lambda ctx, a, b: a + b,
-    ast.Sub: lambda ctx, a, b: a - b,
-    ast.Mult: lambda ctx, a, b: a * b,
-    ast.Div: _balls(lambda ctx, a, b: a * n.power(ctx, b, None, -1)),
-}
-
-
-def _sums(first: list, *rest: list) -> list:
-    total = map(add, repeat(_ZERO), first)
-    for column in rest:
-        total = map(add, total, column)
-    return list(total)
-
-
-def _products(first: list, *rest: list) -> list:
-    product: Any = first
-    for column in rest:
-        product = map(mul, product, column)
-    return list(product)
-
-
-def _natural(k: int) -> Callable[..., arb]:
-    """x**k, k >= 0, as ``numeric.power`` computes it (no domain: ``Ball.__pow__``, x.v**k)."""
-    if k not in _NATURAL:
-        _NATURAL[k] = lambda ctx, x: x**k
-        COLUMNWISE[_NATURAL[k]] = lambda x: list(map(pow, x, repeat(k)))
-    return _NATURAL[k]
-
-
-_NATURAL: dict[int, Callable[..., arb]] = {}
-COLUMNWISE: dict[Callable[..., Any], Callable[..., list]] = {
-    _sum: _sums,
-    _product: _products,
-    _negate: lambda x: list(map(neg, x)),
-    _BINARY[ast.Add]: lambda a, b: list(map(add, a, b)),
-    _BINARY[ast.Sub]: lambda a, b: list(map(sub, a, b)),
-    _BINARY[ast.Mult]: lambda a, b: list(map(mul, a, b)),
-}  # plain arithmetic: the step over columns of values, element by element, one C loop each
-_RELATIONS: dict[type, Callable[[Any, Any], Any]] = {
-    sympy.StrictGreaterThan: lambda a, b: a > b,
-    sympy.GreaterThan: lambda a, b: a >= b,
-    sympy.StrictLessThan: lambda a, b: a < b,
-    sympy.LessThan: lambda a, b: a <= b,
-    sympy.Eq: lambda a, b: n.is_zero(a - b),
-    sympy.Ne: lambda a, b: not n.is_zero(a - b),
-}
-
-
-def _choose(branches: Any, ctx: Any, *args: arb | None) -> arb:
-    """The value of the first branch whose condition holds (each decided, as by the mpmath
-    evaluator, in order); a value the chosen branch lacks is lacking here too."""
-    values = [None if v is None else Ball(v) for v in args]
-    for expr, cond in branches:
-        if _holds(cond, values):
-            if args[expr] is None:
-                raise DomainError("the chosen branch has no value")
-            return args[expr]
-    raise DomainError("no branch of a piecewise function applies")
-
-
-def _holds(cond: Any, values: Sequence[Ball | None]) -> bool:
-    if isinstance(cond, bool):
-        return cond
-    kind, *parts = cond
-    if kind is sympy.Or or kind is sympy.And:
-        found = (_holds(c, values) for c in parts[0])
-        return any(found) if kind is sympy.Or else all(found)
-    left, right = values[parts[0]], values[parts[1]]
-    if left is None or right is None:
-        raise DomainError("a condition has no value")
-    return decide(_RELATIONS[kind](left, right))
+            return self.step(("call", spec.name), partial(call, spec), args)
+        raise Unsupported(node)

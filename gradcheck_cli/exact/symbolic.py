@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sympy
@@ -135,3 +136,46 @@ def _steps_flat(grad: sympy.Expr) -> sympy.Expr:
         return bool(spec and spec.steps)
 
     return grad.replace(flat, lambda node: sympy.S.Zero) if grad.has(sympy.Derivative) else grad
+
+
+class Lazy:
+    """A prepared model's SymPy side, each part built on first use: the model (``z``), the
+    per-sample loss, its gradient in every parameter, and their compiled program. A check
+    whose program came from the tree (``exact/adjoint.py``) and whose formulas nobody reads
+    builds none of them."""
+
+    def __init__(
+        self, z: sympy.Expr, formula: Callable[..., Any], target: str | None, params: Any
+    ) -> None:
+        self.z, self._formula, self._target, self._params = z, formula, target, params
+        self.built: Any = None  # their program, once compiled (``pipeline``)
+        self._formulas: dict[int, Formula] = {}
+
+    @classmethod
+    def known(cls, z: sympy.Expr, loss: sympy.Expr, grads: tuple[sympy.Expr, ...]) -> Lazy:
+        """A SymPy side already built (a Hessian row: its loss is a gradient)."""
+        found = cls(z, lambda *_: loss, None, ())
+        found.__dict__.update(loss=loss, grads=grads)
+        return found
+
+    @cached_property
+    def loss(self) -> sympy.Expr:
+        return self._formula(self.z, symbol(self._target) if self._target else None)
+
+    @cached_property
+    def grads(self) -> tuple[sympy.Expr, ...]:
+        return gradients(self.loss, self._params)
+
+    def formula(self, i: int) -> Formula:
+        """Gradient ``i`` as a report prints it, built when printed."""
+        return self._formulas.setdefault(i, Formula(self, i))
+
+
+class Formula:
+    """A gradient's formula: its SymPy gradient, built when printed."""
+
+    def __init__(self, owner: Lazy, i: int) -> None:
+        self.owner, self.i = owner, i
+
+    def __str__(self) -> str:
+        return str(self.owner.grads[self.i])

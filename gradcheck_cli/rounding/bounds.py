@@ -23,7 +23,7 @@ dtype's range expects an infinity of the right sign.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +52,7 @@ class Bounds:
 def rounding_bounds(
     traced: Any,
     tensors: list[Any],
-    grads: tuple[sympy.Expr, ...],
+    grads: Callable[[], tuple[sympy.Expr, ...]],
     points: list[Mapping[str, float]],
     reduction: str,
     dtype: str,
@@ -74,7 +74,7 @@ def rounding_bounds(
                 tuple((c.node, c.op, c.contribution) for c in per) for per in result.contributions
             )
             return Bounds(result.bounds, "aten", "", contributions)
-    values = tuple(sympy_bound(g, points, reduction, dtype) for g in grads)
+    values = tuple(sympy_bound(g, points, reduction, dtype) for g in grads())
     return Bounds(values, "sympy", reason)
 
 
