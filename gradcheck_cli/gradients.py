@@ -150,7 +150,11 @@ class Gradients:
             rigorous=bounds.method == "aten",
             notes=notes,
             ladder=lambda: self.ladder(i),
-            kinks=lambda: kinks.kink_facts(p.loss_expr, lambda: p.grads[i], points, name, *where),
+            kinks=lambda: (
+                kinks.KinkFacts()
+                if p.smooth
+                else kinks.kink_facts(p.loss_expr, lambda: p.grads[i], points, name, *where)
+            ),
             branches=lambda: kinks.near_in_gradient(p.grads[i], points, name, o.dtype),
             nan_source=self.nan_source,
         )

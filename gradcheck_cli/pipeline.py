@@ -15,7 +15,6 @@ from functools import partial
 from typing import Any
 
 from gradcheck_cli.errors import UserCodeError
-from gradcheck_cli.expr.catalog import CONSTANTS
 from gradcheck_cli.expr.definitions import parse_definitions
 from gradcheck_cli.expr.parse import Expr, parse
 from gradcheck_cli.gradients import Gradients, exact_or_undefined, forward_hands, impl_forward
@@ -42,6 +41,7 @@ class Prepared:
     impl: Any = None  # the user's whole model function (--impl), checked against the model
     forward_mode: Any = None  # autograd_modes.ForwardAutograd (--mode forward or both)
     second: Any = None  # hessian.Second (--order 2)
+    smooth: bool = False  # neither the model nor the loss has a switch (``exact.plain``)
 
     @property
     def z_expr(self) -> Any:
@@ -87,19 +87,24 @@ def prepare(
     check_fixed(options.at, expr.symbols, roles.target)
     check_expect(options.expect, roles.params, options.samples)
     from gradcheck_cli import lowering, torch_side  # heavy: only once the input is known good
-    from gradcheck_cli.exact import adjoint, symbolic
+    from gradcheck_cli.exact import adjoint, plain, symbolic
 
-    sym = symbolic.Lazy(symbolic.to_sympy(expr), spec.formula, roles.target, roles.params)
+    sym = symbolic.Lazy(expr, spec.formula, roles.target, roles.params)
+    loss_key = (options.loss, options.loss_options)
+    smooth = plain.plain(expr.tree)
+    if not smooth:
+        _ = sym.z  # SymPy may fold a part to a constant undefined everywhere: an error now
+    smooth = smooth and plain.smooth_loss(loss_key, spec.formula)
     y = symbolic.symbol(roles.target) if roles.target else None
     lowerings, impl = user_code(options, definitions, lowerings, impl)
     lowered = lowering.lower_impl(impl, expr.symbols) if impl else lowering.lower(expr, lowerings)
     forward = torch_side.loss_function(
         lowered, spec.torch, roles, options.reduction, options.samples
     )
-    constants = _constant_sensitivities(expr, spec, y, roles.params) if _inexact(expr) else ()
+    inexact = plain.inexact_constant(expr.tree)
+    constants = _constant_sensitivities(expr, spec, y, roles.params) if inexact else ()
     cache = not lowerings and impl is None  # user code may branch on values: record afresh
     autograd = torch_side.Autograd(forward, len(roles.params), cache=cache)
-    loss_key = (options.loss, options.loss_options)
     tree = adjoint.compile_adjoint(expr.tree, (loss_key, spec.formula), roles.params, roles.target)
     prepared = Prepared(
         expr,
@@ -113,6 +118,7 @@ def prepare(
         tree or _sympy_program(sym, expr.tree),
         lowerings,
         impl,
+        smooth=smooth,
     )
     return _higher(prepared, options)
 
@@ -156,16 +162,6 @@ def user_code(
     if impl is None and options.impl:
         impl = load(options.impl, base)
     return found, impl
-
-
-def _inexact(expr: Expr) -> bool:
-    """Whether the model may hold a constant torch cannot represent exactly (0.1, pi, 1/3)."""
-    return any(
-        (isinstance(node, ast.Constant) and not isinstance(node.value, int))
-        or (isinstance(node, ast.Name) and node.id in CONSTANTS)
-        or isinstance(node, ast.Div | ast.Pow)
-        for node in ast.walk(expr.tree)
-    )
 
 
 def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ...]) -> Any:

@@ -145,18 +145,22 @@ class Lazy:
     builds none of them."""
 
     def __init__(
-        self, z: sympy.Expr, formula: Callable[..., Any], target: str | None, params: Any
+        self, expr: Expr, formula: Callable[..., Any], target: str | None, params: Any
     ) -> None:
-        self.z, self._formula, self._target, self._params = z, formula, target, params
+        self._expr, self._formula, self._target, self._params = expr, formula, target, params
         self.built: Any = None  # their program, once compiled (``pipeline``)
         self._formulas: dict[int, Formula] = {}
 
     @classmethod
     def known(cls, z: sympy.Expr, loss: sympy.Expr, grads: tuple[sympy.Expr, ...]) -> Lazy:
         """A SymPy side already built (a Hessian row: its loss is a gradient)."""
-        found = cls(z, lambda *_: loss, None, ())
-        found.__dict__.update(loss=loss, grads=grads)
+        found = cls(None, lambda *_: loss, None, ())  # type: ignore[arg-type]
+        found.__dict__.update(z=z, loss=loss, grads=grads)
         return found
+
+    @cached_property
+    def z(self) -> sympy.Expr:
+        return to_sympy(self._expr)
 
     @cached_property
     def loss(self) -> sympy.Expr:
