@@ -267,14 +267,15 @@ def _certified(prepared: Prepared, options: Options, points: Any) -> Certified:
 def _settled(prepared: Prepared, points: Any, jobs: list[Any], found: list[Any]) -> bool:
     """Whether the tree's program found every value the SymPy one would, as exactly: each
     job has its value, and none may be 0 or a double exactly (a value SymPy may prove so,
-    where the tree's enclosure, 4 times as precise, still holds that number)."""
+    where the tree's enclosure at 2048 bits still holds that number: tanh(w*x+178) is 1
+    within 2^-513)."""
     from gradcheck_cli.exact.certify import certify
 
     *reduced, each, typed = found
     if typed is not True or None in each.other.values() or None in reduced:
         return False
     tied = [job for job, f in zip(jobs, reduced, strict=False) if f.tie]
-    again = certify(prepared.program, points, tied, prec=512) if tied else []
+    again = certify(prepared.program, points, tied, prec=2048) if tied else []
     return all(f is not None and not f.tie for f in again)
 
 

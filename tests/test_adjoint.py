@@ -132,7 +132,7 @@ def test_a_point_the_trees_program_cannot_decide_is_sympys():
 )
 def test_a_gradient_sympy_proves_zero_is_exactly_zero(model, param):
     """Reverse mode over c/c gives an enclosure of 0, not 0: such a value (0, or a double,
-    still held 4 times as precisely) is decided by SymPy's program, which has the exact 0."""
+    still held at 2048 bits) is decided by SymPy's program, which has the exact 0."""
     result = check(model, seed=3)
     gradient = next(g for g in result.gradients if g.param == param)
     assert gradient.exact == 0.0 and gradient.abs_error == abs(gradient.autograd)

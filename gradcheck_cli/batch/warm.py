@@ -1,6 +1,7 @@
 """Imported by the forkserver before it forks batch workers (``pool.py``), and by a batch run
 in its own process, so every worker starts warm: every module a check uses is imported, and a
-model is prepared once, which does SymPy's first-call work (its first derivative imports
+model is prepared once, its SymPy gradients and their program included (a check builds them
+only when it needs them), which does SymPy's first-call work (its first derivative imports
 sympy.sets, sympy.tensor and sympy.combinatorics). No torch operation runs here: torch's thread
 pools do not survive a fork, which is why workers fork from this server in the first place.
 
@@ -24,7 +25,7 @@ try:
     from gradcheck_cli.pipeline import prepare
     from gradcheck_cli.rounding import bounds, hand, trace  # noqa: F401
 
-    prepare("v*tanh(w*x + b) + c", Options())
+    _ = prepare("relu(v*tanh(w*x + b) + c)", Options()).sympy_program  # SymPy's side too
 finally:
     gc.freeze()
     gc.enable()
