@@ -95,14 +95,13 @@ def prepare(
     if not smooth:
         _ = sym.z  # SymPy may fold a part to a constant undefined everywhere: an error now
     smooth = smooth and plain.smooth_loss(loss_key, spec.formula)
-    y = symbolic.symbol(roles.target) if roles.target else None
     lowerings, impl = user_code(options, definitions, lowerings, impl)
     lowered = lowering.lower_impl(impl, expr.symbols) if impl else lowering.lower(expr, lowerings)
     forward = torch_side.loss_function(
         lowered, spec.torch, roles, options.reduction, options.samples
     )
     inexact = plain.inexact_constant(expr.tree)
-    constants = _constant_sensitivities(expr, spec, y, roles.params) if inexact else ()
+    constants = _constant_sensitivities(expr, spec, roles.target, roles.params) if inexact else ()
     cache = not lowerings and impl is None  # user code may branch on values: record afresh
     autograd = torch_side.Autograd(forward, len(roles.params), cache=cache)
     tree = adjoint.compile_adjoint(expr.tree, (loss_key, spec.formula), roles.params, roles.target)
@@ -164,7 +163,9 @@ def user_code(
     return found, impl
 
 
-def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ...]) -> Any:
+def _constant_sensitivities(
+    expr: Expr, spec: Any, target: str | None, params: tuple[str, ...]
+) -> Any:
     """For each gradient: the gradient with every constant torch holds inexactly as a symbol,
     and its derivative in each such constant."""
     from gradcheck_cli.exact import symbolic
@@ -172,6 +173,7 @@ def _constant_sensitivities(expr: Expr, spec: Any, y: Any, params: tuple[str, ..
     z_c, constants = symbolic.to_sympy_with_constants(expr)
     if not constants:
         return ()
+    y = symbolic.symbol(target) if target else None
     grads_c = symbolic.gradients(spec.formula(z_c, y), params)
     return tuple(
         (g, tuple((c, symbolic.sympy.diff(g, symbolic.symbol(c.name))) for c in constants))
@@ -189,8 +191,10 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     point = torch_side.sample(prepared.roles, options, targets)
     got, traced, reason = prepared.autograd.run(list(point.tensors))
     found = _certified(prepared, options, point.points)
-    loss_exact, loss_problem = exact_or_undefined(
-        prepared.loss_expr, point.points, options, found.loss
+    loss_exact, loss_problem = (
+        (found.loss, "")  # certified: the SymPy loss is not built
+        if found.loss is not None
+        else exact_or_undefined(prepared.loss_expr, point.points, options)
     )
     if not found.defined and (problem := typed.undefined_where(prepared.expr, list(point.points))):
         loss_exact, loss_problem = None, f"{problem}: try another point (--at) or seed (--seed)"
