@@ -12,6 +12,7 @@ What the user names explicitly wins over the defaults.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -247,6 +248,14 @@ Options.__doc__ = (
     "(name, float) pairs, 'expect' (name, text as typed) pairs, 'inputs'/'params' tuples of "
     "names or None."
 )
+
+
+def with_seed(options: Any, seed: Any) -> Any:
+    """``dataclasses.replace(options, seed=seed)`` checking the seed alone (every other value
+    was checked when ``options`` was made): a batch does it twice a case."""
+    found = copy.copy(options)
+    object.__setattr__(found, "seed", convert(OPTIONS["seed"], seed))
+    return found
 
 
 def make_options(values: Mapping[str, Any]) -> Any:

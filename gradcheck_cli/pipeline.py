@@ -19,7 +19,7 @@ from gradcheck_cli.expr.definitions import parse_definitions
 from gradcheck_cli.expr.parse import Expr, parse
 from gradcheck_cli.gradients import Gradients, exact_or_undefined, forward_hands, impl_forward
 from gradcheck_cli.losses import draw_targets, loss_spec
-from gradcheck_cli.options import Options, make_options
+from gradcheck_cli.options import Options, make_options, with_seed
 from gradcheck_cli.results import CheckResult
 from gradcheck_cli.roles import Roles, assign_roles, check_expect, check_fixed
 
@@ -186,7 +186,7 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     from gradcheck_cli import hessian, modes, torch_side, verdict
     from gradcheck_cli.exact import kinks, typed
 
-    options = prepared.options if seed is None else replace(prepared.options, seed=seed)
+    options = prepared.options if seed is None else with_seed(prepared.options, seed)
     targets = partial(draw_targets, prepared.loss, dtype=options.dtype)
     point = torch_side.sample(prepared.roles, options, targets)
     got, traced, reason = prepared.autograd.run(list(point.tensors))

@@ -101,3 +101,14 @@ def test_a_loss_typo_gets_one_suggestion_instead_of_the_list():
     with pytest.raises(UnsupportedError) as info:
         loss_spec("mes", ())
     assert str(info.value) == "unknown loss 'mes' (did you mean 'mse'?)"
+
+
+def test_with_seed_is_replace_checking_the_seed():
+    from gradcheck_cli.options import with_seed
+    from gradcheck_cli.values import BadValue
+
+    options = make_options({"loss": "huber", "delta": 0.5, "dtype": "float64", "at": {"w": 2}})
+    assert with_seed(options, 7) == dataclasses.replace(options, seed=7)
+    assert with_seed(options, 7).seed == 7 and options.seed == 1
+    with pytest.raises(BadValue):
+        with_seed(options, -1)

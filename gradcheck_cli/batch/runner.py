@@ -24,7 +24,7 @@ from gradcheck_cli.batch.chunks import chunks
 from gradcheck_cli.batch.guard import internal_error, time_limit
 from gradcheck_cli.batch.sent import without_formulas
 from gradcheck_cli.errors import GradcheckError, TimeLimit
-from gradcheck_cli.options import OPTIONS, Options, make_options
+from gradcheck_cli.options import OPTIONS, Options, make_options, with_seed
 from gradcheck_cli.provenance import versions
 from gradcheck_cli.results import CheckResult
 
@@ -127,7 +127,7 @@ class Runner:
         key = None
         try:
             options = spec_options(spec)
-            key = (spec.model, dataclasses.replace(options, seed=0))
+            key = (spec.model, with_seed(options, 0))
             with time_limit(options.timeout):
                 prepared = self._prepare(key, options)
                 from gradcheck_cli import pipeline as core
