@@ -45,7 +45,8 @@ def prepare(prepared: Any) -> Second:
         rows.append(
             replace(
                 prepared,
-                sym=symbolic.Lazy.known(prepared.z_expr, grad, second),  # loss: the row's
+                sym=symbolic.Lazy.known(prepared.z_expr, grad, second),  # its loss: grad
+                smooth=False,  # a gradient may hold a switch its model lacks: look for kinks
                 autograd=torch_side.Autograd(engine, n, cache=not prepared.lowerings),
                 constants=_constants(prepared.constants[i], params) if prepared.constants else (),
                 program=None,

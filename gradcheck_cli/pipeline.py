@@ -1,15 +1,19 @@
 """The core check: text -> expression -> gradients -> comparison -> result.
 
-``prepare`` does the work that depends only on the model and its options (parse, roles, SymPy
-gradients, lowering); ``run`` evaluates a prepared problem at one seed. ``check`` does both.
+``prepare`` does the work that depends only on the model and its options (parse, roles, the
+exact program, lowering); ``run`` evaluates a prepared problem at one seed. ``check`` does both.
 Batch runs prepare each distinct model once and run it for many seeds.
+
+The exact program comes from the tree (``exact/adjoint.py``); SymPy's expressions of the model,
+the loss and the gradients (``Prepared.sym``) are built when something reads them: a formula
+printed, a point that program leaves open, a kink to look for, a bound's SymPy fallback.
 """
 
 from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -91,10 +95,10 @@ def prepare(
 
     sym = symbolic.Lazy(expr, spec.formula, roles.target, roles.params)
     loss_key = (options.loss, options.loss_options)
-    smooth = plain.plain(expr.tree)
-    if not smooth:
-        _ = sym.z  # SymPy may fold a part to a constant undefined everywhere: an error now
-    smooth = smooth and plain.smooth_loss(loss_key, spec.formula)
+    plain_model = plain.plain(expr.tree)  # else SymPy may fold a part to a constant
+    if not plain_model:
+        _ = sym.z  # undefined everywhere (1/(x-x)): an error now, before any run
+    smooth = plain_model and plain.smooth_loss(loss_key, spec.formula)
     lowerings, impl = user_code(options, definitions, lowerings, impl)
     lowered = lowering.lower_impl(impl, expr.symbols) if impl else lowering.lower(expr, lowerings)
     forward = torch_side.loss_function(
@@ -104,7 +108,9 @@ def prepare(
     constants = _constant_sensitivities(expr, spec, roles.target, roles.params) if inexact else ()
     cache = not lowerings and impl is None  # user code may branch on values: record afresh
     autograd = torch_side.Autograd(forward, len(roles.params), cache=cache)
-    tree = adjoint.compile_adjoint(expr.tree, (loss_key, spec.formula), roles.params, roles.target)
+    from_tree = adjoint.compile_adjoint(
+        expr.tree, (loss_key, spec.formula), roles.params, roles.target
+    )
     prepared = Prepared(
         expr,
         options,
@@ -114,7 +120,7 @@ def prepare(
         spec,
         constants,
         autograd,
-        tree or _sympy_program(sym, expr.tree),
+        from_tree or _sympy_program(sym, expr.tree),
         lowerings,
         impl,
         smooth=smooth,
@@ -185,12 +191,21 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     """Evaluate a prepared problem at ``seed`` (default: the options' seed)."""
     from gradcheck_cli import hessian, modes, torch_side, verdict
     from gradcheck_cli.exact import kinks, typed
+    from gradcheck_cli.exact.certified import certified
 
     options = prepared.options if seed is None else with_seed(prepared.options, seed)
     targets = partial(draw_targets, prepared.loss, dtype=options.dtype)
     point = torch_side.sample(prepared.roles, options, targets)
     got, traced, reason = prepared.autograd.run(list(point.tensors))
-    found = _certified(prepared, options, point.points)
+    program = prepared.program
+    found = certified(
+        program,
+        None if program is prepared.sym.built else lambda: prepared.sympy_program,
+        point.points,
+        len(prepared.roles.params),
+        options.reduction,
+        options.dtype,
+    )
     loss_exact, loss_problem = (
         (found.loss, "")  # certified: the SymPy loss is not built
         if found.loss is not None
@@ -243,44 +258,6 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         mode=options.mode,
         hessian=second or (),
     )
-
-
-@dataclass(frozen=True)
-class Certified:
-    """What the compiled program certified at a run's points (None: the mpmath path says)."""
-
-    loss: Any
-    z: Sequence[Any]  # per point (certify.Each)
-    grads: tuple[Any, ...]
-    defined: bool  # the model as typed has a value at every point
-
-
-def _certified(prepared: Prepared, options: Options, points: Any) -> Certified:
-    from gradcheck_cli.exact.certify import Job, certify
-
-    outputs = prepared.program.outputs
-    count, typed = len(prepared.roles.params), len(outputs) - 1
-    reduced = [Job(i, options.reduction, options.dtype) for i in (0, *range(2, 2 + count))]
-    jobs = [*reduced, Job(1, each=True), Job(typed, dtype=None)]  # z at each point on its own
-    found = certify(prepared.program, points, jobs)
-    if prepared.program is not prepared.sym.built and not _settled(prepared, points, jobs, found):
-        found = certify(prepared.sympy_program, points, jobs)  # decided as SymPy's
-    return Certified(found[0], found[-2], tuple(found[1 : 1 + count]), bool(found[-1]))
-
-
-def _settled(prepared: Prepared, points: Any, jobs: list[Any], found: list[Any]) -> bool:
-    """Whether the tree's program found every value the SymPy one would, as exactly: each
-    job has its value, and none may be 0 or a double exactly (a value SymPy may prove so,
-    where the tree's enclosure at 2048 bits still holds that number: tanh(w*x+178) is 1
-    within 2^-513)."""
-    from gradcheck_cli.exact.certify import certify
-
-    *reduced, each, typed = found
-    if typed is not True or None in each.other.values() or None in reduced:
-        return False
-    tied = [job for job, f in zip(jobs, reduced, strict=False) if f.tie]
-    again = certify(prepared.program, points, tied, prec=2048) if tied else []
-    return all(f is not None and not f.tie for f in again)
 
 
 def check(

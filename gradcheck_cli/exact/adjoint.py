@@ -10,8 +10,10 @@ loss and its derivative in the model's value likewise, once per loss. A batch of
 only report verdicts then never builds a SymPy expression per model (about 0.8 ms a model).
 
 The values are the same numbers: certification rounds each ball to the same value of the dtype
-(``exact/certify.py``). Where this program has no value at a point, the caller certifies again
-with the SymPy program, so such points are decided as before.
+(``exact/certify.py``). Where this program has no value at a point, or a value it cannot tell
+from 0 or from a double (``Exact.tie``: SymPy may prove it exactly that, as it proves c/c - 1
+zero), ``exact/certified.py`` certifies again with the SymPy program, so such points are
+decided as before.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gradcheck_cli.exact.program import Compiler, Program, Unsupported
+from gradcheck_cli.exact.program import FAILURES, Compiler, Program, Unsupported
 from gradcheck_cli.expr.catalog import FUNCTIONS
 
 __all__ = ["compile_adjoint"]
@@ -175,18 +177,11 @@ def compile_adjoint(
         slope = c.splice(
             _recipe(("dloss", key), lambda: _gradient(formula(symbol("_z"), y))), bound
         )
-        wanted = frozenset(params)
         c.reached = {p: [] for p in params}
-        c.back(tree, None, wanted)
+        c.back(tree, None, frozenset(params))
         grads = [c.times(slope, _total(c, c.reached[p])) for p in params]
-    except (Unsupported, RecursionError):
+    except (Unsupported, RecursionError, *FAILURES):  # the SymPy program says
         return None
-    except Exception as exc:  # noqa: BLE001 - SymPy or the catalog refused: the SymPy way says
-        from gradcheck_cli.exact.program import FAILURES
-
-        if isinstance(exc, FAILURES):
-            return None
-        raise
     return c.program([value, z, *grads, z])
 
 

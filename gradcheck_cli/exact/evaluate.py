@@ -192,7 +192,7 @@ class Exact:
     overflow: bool = False
     tie: bool = field(default=False, compare=False)  # an enclosure, not a point, holding 0 or
     # a double: the value may be that number exactly, which a symbolic simplification may
-    # prove (``pipeline._certified``); how it was found, not the value
+    # prove (``exact/certified.py``); how it was found, not the value
 
 
 def exact_reduced(
