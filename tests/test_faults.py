@@ -55,6 +55,51 @@ def test_a_killed_worker_costs_only_its_case():
     assert [o.seed for o in seen] == [1, 2, 3, 4, 5, 6]
 
 
+def die_at_start():
+    """worker_init: the worker SIGKILLs itself before it is ready."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_workers_that_cannot_start_fail_every_case_once_and_stop():
+    specs = model_cases("w*x+b", {"seeds": "1..4"})
+    batch = run_cases(specs, workers=2, worker_init=die_at_start)
+    assert [(o.status, o.error) for o in batch.outcomes] == [
+        ("error", "worker could not start (signal 9)")
+    ] * 4
+
+
+def stuck_on_seed_2():
+    """worker_init: SIGALRM blocked (as in native code, where it cannot reach Python), and
+    the case of seed 2 takes 30 s."""
+    from gradcheck_cli.batch import runner
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    real = runner.Runner.run
+
+    def run(self, index, spec):
+        if spec.seed == 2:
+            time.sleep(30)
+        return real(self, index, spec)
+
+    runner.Runner.run = run
+
+
+def test_a_worker_stuck_past_its_case_limit_is_killed_and_costs_only_that_case(monkeypatch):
+    from gradcheck_cli.batch import pool
+
+    monkeypatch.setattr(pool, "GRACE", 0.5)
+    specs = model_cases("w*x+b", {"seeds": "1..4", "timeout": 1.0})  # chunks [1, 2], [3, 4]
+    start = time.monotonic()
+    batch = run_cases(specs, workers=2, worker_init=stuck_on_seed_2)
+    assert [(o.seed, o.status, o.error) for o in batch.outcomes] == [
+        (1, "pass", ""),
+        (2, "error", "timed out after 1 s"),  # killed by the parent: 1 s + GRACE after it began
+        (3, "pass", ""),
+        (4, "pass", ""),
+    ]
+    assert time.monotonic() - start < 20
+
+
 @pytest.fixture
 def boom_on_second_model(monkeypatch):
     real = core.run

@@ -2,8 +2,10 @@
 
 Each worker has its own pipe (no lock shared between processes, which a killed process could
 leave held). The parent hands a worker one chunk of cases at a time (cases of one model, so
-the model is prepared once per chunk); the worker says ``("start", index)`` before each case
-and sends its outcome after it. When a worker dies (killed, out of memory, a crash in native
+the model is prepared once per chunk); the worker says ``("ready", None)`` once started, and
+sends each case's outcome as it finishes: the case running is the chunk's first unfinished one,
+since a worker runs its chunk in order (one message a case: each wakes the parent, which then
+takes a core from a worker). When a worker dies (killed, out of memory, a crash in native
 code), the outcomes it sent are kept, the case it was running becomes an error
 (``worker died (signal 9)``), the rest of its chunk goes back to the queue, and a fresh
 worker takes over. A worker stuck in native code past its case's time limit (where SIGALRM
@@ -44,6 +46,7 @@ def worker_main(conn: Any, runner_factory: Callable[[], Any], init: Any) -> None
     if init is not None:
         init()
     runner = runner_factory()
+    conn.send(("ready", None))  # a death from now on is the running case's
     while True:
         try:
             chunk = conn.recv()
@@ -51,8 +54,7 @@ def worker_main(conn: Any, runner_factory: Callable[[], Any], init: Any) -> None
             return
         if chunk is None:
             return
-        for index, spec in chunk:
-            conn.send(("start", index))
+        for index, spec in chunk:  # in order: the parent knows which case runs
             conn.send(("done", runner.run(index, spec)))
         conn.send(("idle", None))
 
@@ -66,12 +68,16 @@ class _Worker:
         child.close()
         self.chunk: list[Any] = []  # cases handed over and not finished
         self.busy = False  # a chunk handed over and not yet answered with "idle"
-        self.current: tuple[int, Any] | None = None
-        self.started = 0.0
-        self.ran = False  # it started a case (else it died starting up)
+        self.started = 0.0  # when its running case started (the last outcome or chunk)
+        self.ran = False  # it is ready: it runs its cases (else it died starting up)
+
+    @property
+    def current(self) -> tuple[int, Any] | None:
+        """The case it runs: the first unfinished one of its chunk, once it is ready."""
+        return self.chunk[0] if self.ran and self.chunk else None
 
     def give(self, chunk: list[Any]) -> None:
-        self.chunk, self.busy = list(chunk), True
+        self.chunk, self.busy, self.started = list(chunk), True, time.monotonic()
         self.conn.send(chunk)
 
     def overdue(self, now: float) -> bool:
@@ -156,13 +162,11 @@ def _read(worker: _Worker, emit: Callable[[Any], None]) -> bool:
     try:
         while worker.conn.poll():
             kind, value = worker.conn.recv()
-            if kind == "start":
-                worker.current = next(c for c in worker.chunk if c[0] == value)
-                worker.started = time.monotonic()
-                worker.ran = True
+            if kind == "ready":
+                worker.ran, worker.started = True, time.monotonic()
             elif kind == "done":
-                worker.current = None
                 worker.chunk = [c for c in worker.chunk if c[0] != value.index]
+                worker.started = time.monotonic()  # the chunk's next case starts
                 emit(value)
             else:  # idle: the chunk is done
                 worker.chunk, worker.busy = [], False
