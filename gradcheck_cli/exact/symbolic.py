@@ -140,9 +140,9 @@ def _steps_flat(grad: sympy.Expr) -> sympy.Expr:
 
 class Lazy:
     """A prepared model's SymPy side, each part built on first use: the model (``z``), the
-    per-sample loss, its gradient in every parameter, and their compiled program. A check
-    whose program came from the tree (``exact/adjoint.py``) and whose formulas nobody reads
-    builds none of them."""
+    per-sample loss, its gradient in every parameter (and ``built``: their compiled program,
+    which ``pipeline`` keeps here). A check whose program came from the tree
+    (``exact/adjoint.py``) and whose formulas nobody reads builds none of them."""
 
     def __init__(
         self, expr: Expr, formula: Callable[..., Any], target: str | None, params: Any
