@@ -68,15 +68,16 @@ def _number(node: ast.AST) -> Any:
     while isinstance(node, ast.UnaryOp):
         sign = -sign if isinstance(node.op, ast.USub) else sign
         node = node.operand
-    return sign * node.value if isinstance(node, ast.Constant) and _typed_number(node) else None
+    return sign * node.value if _typed_number(node) else None
 
 
 def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _typed_number(node: ast.Constant) -> bool:
-    return type(node.value) in (int, float)
+def _typed_number(node: ast.AST) -> bool:
+    """A number as typed: an int or float literal."""
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
 @cache
@@ -127,7 +128,7 @@ def inexact_constant(node: ast.AST, numbers: bool = True) -> bool:
     exact. Decided as ``symbolic.to_sympy_with_constants`` finds them (``numbers``: this node
     may be one; an argument a function takes as a number is not, its parts may be); where
     this says True, that function decides."""
-    if numbers and _numeric(node) and not (_typed_number_node(node) and type(node.value) is int):
+    if numbers and _numeric(node) and not (_typed_number(node) and type(node.value) is int):
         value = _number(node)
         return value is None or Fraction(repr(abs(value))) != Fraction(abs(value))
     if isinstance(node, ast.UnaryOp):
@@ -149,7 +150,3 @@ def _numeric(node: ast.AST) -> bool:
     if isinstance(node, ast.UnaryOp):
         return _numeric(node.operand)
     return isinstance(node, ast.BinOp) and _numeric(node.left) and _numeric(node.right)
-
-
-def _typed_number_node(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and _typed_number(node)
