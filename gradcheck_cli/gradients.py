@@ -20,14 +20,19 @@ from gradcheck_cli.roles import forward_sample
 
 
 def exact_or_undefined(
-    expr: Any, points: tuple[dict[str, float], ...], options: Options, certified: Any = None
+    expr: Callable[[], Any],
+    points: tuple[dict[str, float], ...],
+    options: Options,
+    certified: Any = None,
 ) -> tuple[Any, str]:
-    """The exact value reduced over the samples (``certified`` if the compiled program found
-    it), or None and why it does not exist."""
+    """The exact value reduced over the samples: ``certified`` if the compiled program found
+    it (then ``expr()``, the SymPy expression, is not built), else that expression evaluated
+    by mpmath; or None and why it does not exist."""
     from gradcheck_cli.exact import evaluate
 
     if certified is not None:
         return certified, ""  # finite: the program's balls are
+    expr = expr()
     try:
         value = evaluate.exact_reduced(expr, list(points), options.reduction, options.dtype)
     except EvaluationError as exc:
@@ -123,9 +128,7 @@ class Gradients:
         exact, problem = (
             (None, loss_problem)
             if loss_problem
-            else (known, "")  # certified: the SymPy gradient is not built
-            if known is not None
-            else exact_or_undefined(p.grads[i], points, o)
+            else exact_or_undefined(lambda: p.grads[i], points, o, known)
         )
         if exact is None:
             return _result(name, p, i, got, verdict.undefined(problem), None, "none")
@@ -271,7 +274,7 @@ def forward_hands(prepared: Any, options: Options, points: Any, loss: Any) -> tu
             expr, at, exact = prepared.loss_expr, list(points), loss
         else:
             expr, at = prepared.z_expr, [points[forward[1]]]
-            exact = exact_or_undefined(expr, (at[0],), options)[0]
+            exact = exact_or_undefined(lambda e=expr: e, (at[0],), options)[0]
         if exact is None:
             continue
         decimals, answer, source = hand_decimals(text, name, options.decimals)

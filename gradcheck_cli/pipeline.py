@@ -206,10 +206,8 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
         options.reduction,
         options.dtype,
     )
-    loss_exact, loss_problem = (
-        (found.loss, "")  # certified: the SymPy loss is not built
-        if found.loss is not None
-        else exact_or_undefined(prepared.loss_expr, point.points, options)
+    loss_exact, loss_problem = exact_or_undefined(
+        lambda: prepared.loss_expr, point.points, options, found.loss
     )
     if not found.defined and (problem := typed.undefined_where(prepared.expr, list(point.points))):
         loss_exact, loss_problem = None, f"{problem}: try another point (--at) or seed (--seed)"
