@@ -2,7 +2,7 @@
 
 Wall time on the 2-core machine drifts by a third within an hour; callgrind counts the
 instructions a process runs, the same however busy the machine is. Each tree runs a batch
-``Runner`` (as a worker does, formulas off) over the first N models of the speed benchmark's
+``Runner`` (as a worker does, details off) over the first N models of the speed benchmark's
 file, and over none; the difference over N is the work of a case. With ``--baseline TREE``
 (another checkout's directory holding ``gradcheck_cli``) the same is counted for it, and the
 ratio printed. Needs valgrind (Debian's package); each tree takes minutes.
@@ -30,7 +30,7 @@ from gradcheck_cli.batch import runner
 from gradcheck_cli.batch.casefile import load_cases
 path, n = sys.argv[1], int(sys.argv[2])
 specs = load_cases(path, text=open(path).read(), fmt="text")[:n]
-r = runner.Runner(formulas=False)
+r = runner.Runner(details=False)
 for i, s in enumerate(specs):
     r.run(i, s)
 """

@@ -154,8 +154,8 @@ def run(
 
     start = time.perf_counter()
     try:
-        # a table and a JUnit file read the formulas of failed cases only
-        batch = run_cases(specs, workers=used, on_result=on_result, formulas=fmt != "table")
+        # a table and a JUnit file read the details (formulas, bounds) of failed cases only
+        batch = run_cases(specs, workers=used, on_result=on_result, details=fmt != "table")
     except BatchInterrupted as exc:
         progress.close()
         for line in held:

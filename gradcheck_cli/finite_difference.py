@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gradcheck_cli.results import FiniteDifference
+from gradcheck_cli.outcomes import FiniteDifference
 
 EPS = 1e-6  # torch.autograd.gradcheck's defaults
 ATOL = 1e-5

@@ -3,8 +3,13 @@
 For every parameter: the exact value (``undefined`` where it does not exist), the rounding bound
 of the graph autograd ran (shared by every parameter), the precision ladder's float64 rung (for
 float32 and half-precision checks), the kinks at the point, the hand-calculation envelope
-(``forward_hands``: those of the loss and the model output); ``verdict.decide`` turns them
-into the verdict, and ``GradientResult`` carries it all to the reports.
+(``forward.forward_hands``: those of the loss and the model output); ``verdict.decide`` turns
+them into the verdict, and ``GradientResult`` carries it all to the reports.
+
+Without ``analysis`` (a batch whose report shows only the checks that fail), a gradient that
+autograd got as its exact value rounded passes without its rounding bound, which is then not
+computed (the bound, tolerance and kappa of its result are None); ``pipeline.run`` asks again
+with the analysis for a check that does not pass.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from typing import Any
 from gradcheck_cli.errors import EvaluationError
 from gradcheck_cli.options import Options, hand_decimals
 from gradcheck_cli.results import GradientResult
-from gradcheck_cli.roles import forward_sample
 
 
 def exact_or_undefined(
@@ -61,31 +65,50 @@ class Gradients:
         traced: Any,
         reason: str,
         certified: tuple[Any, ...] = (),
+        analysis: bool = True,
     ) -> None:
         self.prepared, self.options, self.point, self.got = prepared, options, point, got
         self.traced, self.reason = traced, reason
         self.certified = certified  # per gradient: its Exact value from the program, or None
+        # False: a gradient that autograd got as its exact value rounded passes without its
+        # bound, which is then not computed (only a report of a failed check shows it)
+        self.analysis = analysis
+        self._runs: dict[str, Any] = {options.dtype: (got, traced, reason, list(point.tensors))}
         self._rungs: dict[str, Any] = {}  # dtype -> (autograd's run, its bounds)
         self._differences: list[float] | None = None  # --fd: per parameter
 
-    def rung(self, dtype: str) -> tuple[Any, Any]:
-        """Autograd's values and the rounding bounds in ``dtype``: the run's own dtype, or the
-        ladder's float64 (the same lowering on the inputs widened exactly)."""
-        from gradcheck_cli import torch_side
-        from gradcheck_cli.rounding import bounds
+    def run(self, dtype: str) -> tuple[Any, Any, str, list[Any]]:
+        """Autograd in ``dtype``: the run's own, or the ladder's float64 (the same lowering on
+        the inputs widened exactly): its values, its recording, why there is none, its inputs."""
+        if dtype not in self._runs:
+            from gradcheck_cli import torch_side
 
+            tensors = torch_side.widen(list(self.point.tensors), dtype)
+            self._runs[dtype] = (*self.prepared.autograd.run(tensors), tensors)
+        return self._runs[dtype]
+
+    def rung(self, dtype: str) -> tuple[Any, Any]:
+        """Autograd's values and the rounding bounds in ``dtype`` (``run``)."""
         if dtype not in self._rungs:
+            from gradcheck_cli.rounding import bounds
+
             p, o = self.prepared, self.options
-            got, traced, reason = self.got, self.traced, self.reason
-            tensors = list(self.point.tensors)
-            if dtype != o.dtype:
-                tensors = torch_side.widen(tensors, dtype)
-                got, traced, reason = p.autograd.run(tensors)
+            got, traced, reason, tensors = self.run(dtype)
             found = bounds.rounding_bounds(
                 traced, tensors, lambda: p.grads, self.point.points, o.reduction, dtype, reason
             )
             self._rungs[dtype] = (got, found)
         return self._rungs[dtype]
+
+    def unbounded(self, got: float | None, exact: Any, dtype: str) -> bool:
+        """True when gradient's bound in ``dtype`` is left out: no analysis is asked for, none
+        is computed yet, and ``got`` is the exact value rounded (a pass whatever the bound)."""
+        from gradcheck_cli.dtypes import DTYPES
+        from gradcheck_cli.exact.evaluate import round_to
+
+        if self.analysis or dtype in self._rungs or got is None or not math.isfinite(got):
+            return False
+        return abs(exact) <= DTYPES[dtype].max and got == round_to(exact, dtype)
 
     def bound(self, i: int, dtype: str) -> float:
         """Gradient ``i``'s bound in ``dtype``, with the constants torch holds inexactly."""
@@ -98,16 +121,18 @@ class Gradients:
             bound += bounds.constant_term(p.constants[i], p.grads[i], points, o.reduction, dtype)
         return bound
 
-    def ladder(self, i: int) -> Any:
+    def ladder(self, i: int, exact: Any) -> Any:
         """The float64 rung of a float32, bfloat16 or float16 check (None for float64: the
-        top of the ladder)."""
+        top of the ladder); ``exact``: the gradient's exact value."""
         from gradcheck_cli import verdict
 
         if self.options.dtype == "float64":
             return None
-        got, found = self.rung("float64")
-        rigorous = found.method == "aten"
-        return verdict.Ladder("float64", got.grads[i], self.bound(i, "float64"), rigorous)
+        got = self.run("float64")[0].grads[i]
+        if self.unbounded(got, exact, "float64"):
+            return verdict.Ladder("float64", got, None, True)
+        rigorous = self.rung("float64")[1].method == "aten"
+        return verdict.Ladder("float64", got, self.bound(i, "float64"), rigorous)
 
     def nan_source(self) -> str:
         from gradcheck_cli import torch_side
@@ -132,29 +157,34 @@ class Gradients:
         )
         if exact is None:
             return _result(name, p, i, got, verdict.undefined(problem), None, "none")
-        bounds = self.rung(o.dtype)[1]
-        bound = self.bound(i, o.dtype)
         where = (o.reduction, o.dtype)
-        graph = bounds.values[i]
-        notes = (
-            bounds.reason and f"bound from the SymPy gradient ({bounds.reason})",
-            f"constants torch holds inexactly (pi, 0.1, ...) move this gradient by up to "
-            f"{bound - graph:.3g}, more than rounding in the graph ({graph:.3g})"
-            if bound - graph > graph
-            else "",
+        certified = (
             ""
             if exact.certified
             else "exact value not certified by interval arithmetic"
-            + (" (precision cap hit)" if exact.capped else ""),
+            + (" (precision cap hit)" if exact.capped else "")
         )
+        if self.unbounded(got, exact.value, o.dtype):
+            bounds, bound, notes = None, None, (certified,)
+        else:
+            bounds, bound = self.rung(o.dtype)[1], self.bound(i, o.dtype)
+            graph = bounds.values[i]
+            notes = (
+                bounds.reason and f"bound from the SymPy gradient ({bounds.reason})",
+                f"constants torch holds inexactly (pi, 0.1, ...) move this gradient by up to "
+                f"{bound - graph:.3g}, more than rounding in the graph ({graph:.3g})"
+                if bound - graph > graph
+                else "",
+                certified,
+            )
         facts = verdict.Facts(
             exact.value,
             got,
             bound,
             o.dtype,
-            rigorous=bounds.method == "aten",
+            rigorous=bounds is None or bounds.method == "aten",
             notes=notes,
-            ladder=lambda: self.ladder(i),
+            ladder=lambda: self.ladder(i, exact.value),
             kinks=lambda: (
                 kinks.KinkFacts()
                 if p.smooth
@@ -165,7 +195,7 @@ class Gradients:
         )
         envelope, hand = _hand(name, lambda: p.grads[i], points, o, exact.value)
         fd = self.finite_difference(i, exact.value) if o.fd else None
-        contributions = bounds.contributions[i][:8] if bounds.contributions else ()
+        contributions = bounds.contributions[i][:8] if bounds and bounds.contributions else ()
         return _result(
             name,
             p,
@@ -173,7 +203,7 @@ class Gradients:
             got,
             verdict.decide(facts),
             exact,
-            bounds.method,
+            "" if bounds is None else bounds.method,
             contributions,
             envelope,
             hand,
@@ -190,7 +220,7 @@ class Gradients:
             self._differences = fd.central_differences(
                 p.forward, list(self.point.tensors), len(p.roles.params)
             )
-        return fd.column(self._differences[i], exact, self.rung("float64")[0].grads[i])
+        return fd.column(self._differences[i], exact, self.run("float64")[0].grads[i])
 
 
 def _result(
@@ -255,55 +285,3 @@ def _hand(
         decimals, answer, source = options.decimals, options.decimals, "--decimals"
     env = handcalc.envelope(grad(), points, options.reduction, decimals, answer, center, source)
     return env, (judge_hand(name, texts[name], env) if name in texts else None)
-
-
-def forward_hands(prepared: Any, options: Options, points: Any, loss: Any) -> tuple[Any, ...]:
-    """The verdicts on hand values of the forward pass (``--expect loss=`` / ``z=`` /
-    ``z[i]=``), judged as a gradient's: the envelope of the loss over every sample, or of the
-    model at sample i. A value whose exact counterpart is undefined is not judged (the check
-    is undefined already)."""
-    from gradcheck_cli.rounding import hand as handcalc
-    from gradcheck_cli.verdict import judge_hand
-
-    found = []
-    for name, text in options.expect:
-        forward = forward_sample(name, prepared.roles.params)
-        if forward is None:
-            continue
-        if forward[0] == "loss":
-            expr, at, exact = prepared.loss_expr, list(points), loss
-        else:
-            expr, at = prepared.z_expr, [points[forward[1]]]
-            exact = exact_or_undefined(lambda e=expr: e, (at[0],), options)[0]
-        if exact is None:
-            continue
-        decimals, answer, source = hand_decimals(text, name, options.decimals)
-        reduction = options.reduction if forward[0] == "loss" else "sum"
-        env = handcalc.envelope(expr, at, reduction, decimals, answer, exact.value, source)
-        found.append(judge_hand(name, text, env))
-    return tuple(found)
-
-
-def impl_forward(
-    prepared: Any, options: Options, points: Any, exact_z: Any, got_z: Any
-) -> tuple[Any, ...]:
-    """``--impl``: each sample's z from the user's function against the specification's exact
-    value (``exact_z``, the run's own; NaN where undefined: the gradients' verdicts say so)."""
-    from gradcheck_cli import verdict
-    from gradcheck_cli.results import ForwardCheck
-    from gradcheck_cli.rounding.bounds import sympy_bound
-
-    checks = []
-    for index, (point, exact, got) in enumerate(zip(points, exact_z, got_z, strict=True)):
-        if not math.isfinite(float(exact)):
-            continue
-        bound = sympy_bound(prepared.z_expr, [point], "sum", options.dtype)
-        note = "bound: the specification's rounding as written (SymPy sweep)"
-        facts = verdict.Facts(exact, got, bound, options.dtype, rigorous=False, notes=(note,))
-        d = verdict.decide(facts)
-        checks.append(
-            ForwardCheck(
-                index, float(exact), got, d.abs_error, d.tolerance, str(d.verdict), d.reason
-            )
-        )
-    return tuple(checks)

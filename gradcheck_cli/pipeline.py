@@ -21,7 +21,8 @@ from typing import Any
 from gradcheck_cli.errors import UserCodeError
 from gradcheck_cli.expr.definitions import parse_definitions
 from gradcheck_cli.expr.parse import Expr, parse
-from gradcheck_cli.gradients import Gradients, exact_or_undefined, forward_hands, impl_forward
+from gradcheck_cli.forward import forward_hands, impl_forward
+from gradcheck_cli.gradients import Gradients, exact_or_undefined
 from gradcheck_cli.losses import draw_targets, loss_spec
 from gradcheck_cli.options import Options, make_options, with_seed
 from gradcheck_cli.results import CheckResult
@@ -187,8 +188,10 @@ def _constant_sensitivities(
     )
 
 
-def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
-    """Evaluate a prepared problem at ``seed`` (default: the options' seed)."""
+def run(prepared: Prepared, seed: int | None = None, analysis: bool = True) -> CheckResult:
+    """Evaluate a prepared problem at ``seed`` (default: the options' seed). Without
+    ``analysis``, a passed check's gradients may come without their rounding analysis (a
+    gradient autograd got as its exact value rounded: ``gradients.Gradients``)."""
     from gradcheck_cli import hessian, modes, torch_side, verdict
     from gradcheck_cli.exact import kinks, typed
     from gradcheck_cli.exact.certified import certified
@@ -211,26 +214,38 @@ def run(prepared: Prepared, seed: int | None = None) -> CheckResult:
     )
     if not found.defined and (problem := typed.undefined_where(prepared.expr, list(point.points))):
         loss_exact, loss_problem = None, f"{problem}: try another point (--at) or seed (--seed)"
-    step = Gradients(prepared, options, point, got, traced, reason, found.grads)
+    lean = not analysis and options.mode == "reverse" and not options.fd
+    step = Gradients(prepared, options, point, got, traced, reason, found.grads, not lean)
+    n = len(prepared.roles.params)
     gradients = modes.results(
         prepared,
         options,
         point,
         found.grads,
         loss_problem,
-        lambda: tuple(step.result(i, loss_problem) for i in range(len(prepared.roles.params))),
+        lambda: tuple(step.result(i, loss_problem) for i in range(n)),
     )
     second = prepared.second and hessian.results(prepared.second, options, point, loss_problem)
     forward = forward_hands(prepared, options, point.points, loss_exact)
-    hands = [g.expect for g in gradients] + list(forward)
     z_exact = tuple(
         kinks.exact_or_nan(prepared.z_expr, p) if z is None else z.value
         for z, p in zip(found.z, point.points, strict=True)
     )
     impl = impl_forward(prepared, options, point.points, z_exact, got.z) if prepared.impl else ()
-    judged = [*gradients, *(h.entry for h in second or ())]
-    judged += [g.forward for g in gradients if g.forward and options.mode == "both"]
-    status = verdict.overall([*(f.verdict for f in impl), *(g.verdict for g in judged)], hands)
+
+    def status_of(gradients: tuple[Any, ...]) -> str:
+        hands = [g.expect for g in gradients] + list(forward)
+        judged = [*gradients, *(h.entry for h in second or ())]
+        judged += [g.forward for g in gradients if g.forward and options.mode == "both"]
+        return verdict.overall([*(f.verdict for f in impl), *(g.verdict for g in judged)], hands)
+
+    status = status_of(gradients)
+    if lean and not verdict.success(status, options.strict):  # its report shows the analysis
+        step.analysis = True  # the same verdicts, now with every bound
+        gradients = tuple(
+            g if g.analysed else step.result(i, loss_problem) for i, g in enumerate(gradients)
+        )
+        status = status_of(gradients)
     roles = prepared.roles
     return CheckResult(
         model=prepared.expr.text,

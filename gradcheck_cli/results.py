@@ -5,69 +5,14 @@ The table and the JSON are both drawn from these objects, so they cannot disagre
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
+from gradcheck_cli.outcomes import FiniteDifference, HandCheck, json_number
 from gradcheck_cli.provenance import versions
 
-
-def _number(value: float | None) -> float | str | None:
-    """JSON has no NaN or infinity: those become the strings "nan", "inf", "-inf"."""
-    if value is None or math.isfinite(value):
-        return value
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-
-
-json_number = _number  # for the result objects of other modules (explain.facts)
-
-
-@dataclass(frozen=True)
-class HandCheck:
-    param: str  # what the value is of: a parameter (its gradient), loss, z or z[i]
-    value: float
-    text: str
-    classification: str  # "rounding" | "rounding (intermediates)" | "mistake"
-    distance: float
-    radii: float  # distance in envelope radii
-    envelope: Any  # rounding.hand.Envelope
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "param": self.param,
-            "value": self.value,
-            "text": self.text,
-            "classification": self.classification,
-            "distance": self.distance,
-            "radii": self.radii,
-            "envelope": self.envelope.to_dict(),
-        }
-
-
-@dataclass(frozen=True)
-class FiniteDifference:
-    """``--fd``: the central difference torch.autograd.gradcheck takes (float64, step eps) and
-    the conclusion its default tolerances would draw (``finite_difference.py``)."""
-
-    value: float
-    eps: float
-    abs_error: float  # |value - exact|
-    autograd: float | None  # autograd's float64 gradient: what gradcheck compares with
-    atol: float
-    rtol: float
-    torch_gradcheck_would_pass: bool  # |autograd - value| <= atol + rtol * |value|
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "value": _number(self.value),
-            "eps": self.eps,
-            "abs_error": _number(self.abs_error),
-            "autograd_float64": _number(self.autograd),
-            "atol": self.atol,
-            "rtol": self.rtol,
-            "torch_gradcheck_would_pass": self.torch_gradcheck_would_pass,
-        }
+_number = json_number
 
 
 @lru_cache(maxsize=4096)
@@ -87,9 +32,9 @@ class GradientResult:
     rel_error: float | None
     ulps: float | None
     bits: float | None
-    bound: float
+    bound: float | None  # None with tolerance and kappa: not computed (``analysed``)
     kappa: float | None
-    tolerance: float
+    tolerance: float | None
     verdict: str  # pass, fail, kink (no derivative: torch's convention), undefined
     ill_conditioned: bool = False
     exact_certified: bool = True
@@ -104,6 +49,13 @@ class GradientResult:
     convention: str = ""  # torch's convention at a kink
     forward: Any = None  # GradientResult of forward mode (--mode forward or both), else None
     finite_difference: FiniteDifference | None = None  # --fd
+
+    @property
+    def analysed(self) -> bool:
+        """False: a pass whose rounding bound (here or on the ladder) was not computed, as a
+        batch that reports failed checks alone asks (``gradients.Gradients``)."""
+        ladder = self.ladder is None or self.ladder.tolerance is not None
+        return self.tolerance is not None and ladder
 
     @property
     def formula(self) -> str:

@@ -48,8 +48,7 @@ import mpmath
 from gradcheck_cli.dtypes import DTYPES, floats_between, ulp
 from gradcheck_cli.exact.evaluate import round_to
 from gradcheck_cli.exact.kinks import KinkFacts
-from gradcheck_cli.outcomes import LadderCheck, Verdict
-from gradcheck_cli.results import HandCheck
+from gradcheck_cli.outcomes import HandCheck, LadderCheck, Verdict
 
 SAFETY = 4  # first-order bound: covers O(u^2) terms and libm results a little worse than 1 ulp
 SHRINK = 2.0**-20  # a float64 error this much smaller than float32's is rounding
@@ -62,7 +61,7 @@ class Ladder:
 
     dtype: str
     autograd: float | None
-    bound: float
+    bound: float | None  # None: not computed, autograd is the exact value rounded (a pass)
     rigorous: bool  # the bound of the traced float64 graph (not the SymPy fallback)
 
 
@@ -70,7 +69,7 @@ class Ladder:
 class Facts:
     exact: Any  # mpmath number
     autograd: float | None  # None: autograd gave no gradient (unused parameter)
-    bound: float
+    bound: float | None  # None: not computed, autograd is the exact value rounded (a pass)
     dtype: str
     rigorous: bool = True  # False: the bound is the SymPy fallback
     notes: tuple[str, ...] = ()  # facts to report with the verdict (bound method, certification)
@@ -88,9 +87,9 @@ class Decision:
     rel_error: float | None
     ulps: float | None
     bits: float | None
-    bound: float
+    bound: float | None  # None with tolerance and kappa: the bound was not computed
     kappa: float | None
-    tolerance: float
+    tolerance: float | None
     ill_conditioned: bool = False
     left: float | None = None  # one-sided derivatives at a kink
     right: float | None = None
@@ -130,13 +129,13 @@ def _rung(exact: Any, rung: Ladder | None) -> LadderCheck | None:
     if rung is None:
         return None
     d = DTYPES[rung.dtype]
-    tolerance = SAFETY * rung.bound + d.tiny
+    tolerance = None if rung.bound is None else SAFETY * rung.bound + d.tiny
     got = 0.0 if rung.autograd is None else rung.autograd
     if not math.isfinite(got):  # right only as the overflow of an exact value beyond range
         right = math.isinf(got) and got * exact > 0 and abs(exact) > d.max
         return LadderCheck(rung.dtype, rung.autograd, 0.0 if right else math.inf, tolerance, right)
     error = abs(mpmath.mpf(got) - exact)
-    passed = error <= tolerance or got == round_to(exact, rung.dtype)
+    passed = got == round_to(exact, rung.dtype) or (tolerance is not None and error <= tolerance)
     return LadderCheck(rung.dtype, rung.autograd, float(error), tolerance, bool(passed))
 
 
@@ -150,12 +149,12 @@ def _kinks(decision: Decision, facts: Facts, rung: Ladder | None) -> Decision:
     if kinks.at and (differ or any(k.jump for k in kinks.at)):
         k = kinks.at[0]
         passed = decision.verdict is Verdict.PASS
-        inside = _between(facts.autograd, left, right, decision.tolerance)
         reason = (
             f"kink at '{k.where}': left derivative {left}, right {right}; torch's "
             f"convention: {k.convention}"
         )
-        verdict = Verdict.KINK if passed or inside else Verdict.FAIL
+        inside = passed or _between(facts.autograd, left, right, decision.tolerance)
+        verdict = Verdict.KINK if inside else Verdict.FAIL
         return _with(decision, verdict, reason, left=left, right=right, convention=k.convention)
     near = kinks.near or (facts.branches() if decision.verdict is Verdict.FAIL else ())
     if near and decision.verdict is Verdict.FAIL:
@@ -204,8 +203,12 @@ def _measure(facts: Facts) -> Decision:
     """Rule 2: the error against the exact value, and whether rounding explains it."""
     exact, bound, dtype = facts.exact, facts.bound, facts.dtype
     d = DTYPES[dtype]
-    tolerance = SAFETY * bound + d.tiny
-    kappa = None if exact == 0 else float(mpmath.mpf(bound) / (d.unit_roundoff * abs(exact)))
+    tolerance = None if bound is None else SAFETY * bound + d.tiny
+    kappa = (
+        None
+        if exact == 0 or bound is None
+        else float(mpmath.mpf(bound) / (d.unit_roundoff * abs(exact)))
+    )
     unused = "autograd gave no gradient (parameter unused): taken as 0"
     note = unused if facts.autograd is None else ""
     got = 0.0 if facts.autograd is None else facts.autograd
@@ -228,6 +231,8 @@ def _measure(facts: Facts) -> Decision:
     rel = None if exact == 0 else float(error / abs(exact))
     if got == rounded:  # the correctly rounded value is the best any float computation can do
         passed = True
+    elif bound is None:
+        raise ValueError("a gradient not rounded from its exact value needs its bound")
     elif math.isinf(bound):
         note = "; ".join(
             n

@@ -32,7 +32,7 @@ LAYERS = [
     ("losses",),
     ("rounding",),
     ("verdict",),
-    ("gradients", "pipeline", "modes", "hessian"),
+    ("gradients", "forward", "pipeline", "modes", "hessian"),
     ("explain",),
     ("batch",),
     ("report",),

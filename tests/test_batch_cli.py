@@ -78,10 +78,10 @@ def known_batch(tmp_path_factory):
     done = {}
     replays = []
 
-    def run_cases(specs, workers=1, on_result=None, formulas=True):
+    def run_cases(specs, workers=1, on_result=None, details=True):
         key = repr(list(specs))  # CaseSpec is a dataclass: its repr shows every field
         if workers != 1 or key not in done:
-            batch = real(specs, workers=workers, on_result=on_result, formulas=formulas)
+            batch = real(specs, workers=workers, on_result=on_result, details=details)
             if workers == 1:
                 done[key] = batch
             return batch

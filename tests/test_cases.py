@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from gradcheck_cli import pipeline as core
@@ -102,10 +103,10 @@ def test_different_options_are_prepared_separately_and_errors_once(monkeypatch):
 def test_an_unexpected_exception_is_that_cases_error_and_the_batch_goes_on(monkeypatch):
     real = core.run
 
-    def run(prepared, seed=None):
+    def run(prepared, seed=None, **how):
         if prepared.expr.text == "w*x**2+b" and seed == 1:
             raise ZeroDivisionError("a bug\nsecond line")
-        return real(prepared, seed)
+        return real(prepared, seed, **how)
 
     monkeypatch.setattr(core, "run", run)
     batch = run_cases(specs_of(MIXED))
@@ -128,10 +129,10 @@ def test_a_case_over_its_timeout_is_an_error_and_the_batch_goes_on(monkeypatch):
 
     real = core.run
 
-    def run(prepared, seed=None):
+    def run(prepared, seed=None, **how):
         if seed == 2:
             time.sleep(30)  # interrupted by the time limit
-        return real(prepared, seed)
+        return real(prepared, seed, **how)
 
     monkeypatch.setattr(core, "run", run)
     specs = model_cases("w*x+b", {"seeds": "1..3", "timeout": 0.3})
@@ -148,10 +149,10 @@ def test_a_case_over_its_timeout_is_an_error_and_the_batch_goes_on(monkeypatch):
 def test_ctrl_c_keeps_what_finished(monkeypatch):
     real = core.run
 
-    def run(prepared, seed=None):
+    def run(prepared, seed=None, **how):
         if seed == 3:
             raise KeyboardInterrupt
-        return real(prepared, seed)
+        return real(prepared, seed, **how)
 
     monkeypatch.setattr(core, "run", run)
     with pytest.raises(cases.BatchInterrupted) as caught:
@@ -265,12 +266,61 @@ def test_a_runner_asked_for_failed_formulas_only_drops_a_passed_cases():
     text = MIXED + '[[case]]\nname = "overflow"\nmodel = "log(exp(w))"\nloss = "none"\n'
     text += "at = {w = 100}\n"
     specs = specs_of(text)
-    full, slim = cases.Runner(), cases.Runner(formulas=False)
+    full, slim = cases.Runner(), cases.Runner(details=False)
     passed, failed = specs[0], specs[-1]
     kept, dropped = full.run(0, passed).result, slim.run(0, passed).result
     with pytest.raises(LookupError, match="formula of d loss/d w was not sent"):
         print(dropped.gradients[0].formula)
     assert [g.formula for g in kept.gradients] == ["2*x*(b + w*x - y)", "2*b + 2*w*x - 2*y"]
     for mine, theirs in zip(kept.gradients, dropped.gradients, strict=True):
-        assert dataclasses.replace(mine, expression=None) == theirs
+        assert (mine.verdict, mine.exact, mine.autograd) == (
+            theirs.verdict,
+            theirs.exact,
+            theirs.autograd,
+        )
     assert slim.run(1, failed).result.gradients[0].formula == "1"  # d/dw log(exp(w))
+
+
+LEAN = ("w*x*{k}+b", "tanh(w*x+{k})*v", "w*x**2+b*{k}", "sigmoid(w*x-{k})+b", "abs(w-{k})*x+b")
+ANALYSIS = ("expression", "bound", "tolerance", "kappa", "ill_conditioned", "bound_method")
+ANALYSIS += ("contributions", "note", "ladder")
+
+
+def test_a_runner_without_details_leaves_out_only_bounds_no_verdict_reads():
+    """details=False: a gradient autograd got as its exact value rounded (in float32, or on the
+    float64 rung) passes without that bound; every other field is a full run's, and a check
+    that does not pass comes whole (its report shows the analysis)."""
+    models = [t.format(k=k) for k in (1, 2, 3, 100) for t in LEAN] + ["abs(w)*x+b"]
+    text = "\n".join(models) + "\n"
+    specs = load_cases("models.txt", text, fmt="text") + specs_of(
+        '[[case]]\nmodel = "abs(w)*x+b"\nat = {w = 0}\n'
+    )
+    full, lean = cases.Runner(), cases.Runner(details=False)
+    left_out, failed = [0, 0], 0
+    for index, spec in enumerate(specs):
+        whole, slim = full.run(index, spec).result, lean.run(index, spec).result
+        assert slim.status == whole.status
+        failed += not whole.ok
+        for g, s in zip(whole.gradients, slim.gradients, strict=True):
+            rest = {f.name for f in dataclasses.fields(g)} - set(ANALYSIS)
+            assert {n: getattr(s, n) for n in rest} == {n: getattr(g, n) for n in rest}
+            if not whole.ok:
+                assert s.analysed and str(s.expression) == str(g.expression)
+            if s.tolerance is None:  # only where autograd is the exact value rounded
+                assert g.autograd == float(np.float32(g.exact)) and s.verdict in ("pass", "kink")
+                assert s.bound is None and s.kappa is None and whole.ok
+                left_out[0] += 1
+            else:
+                assert [getattr(s, n) for n in ANALYSIS[1:-1]] == [
+                    getattr(g, n) for n in ANALYSIS[1:-1]
+                ]
+            if s.ladder.tolerance is None:
+                assert g.ladder.autograd == g.exact and s.ladder.passed
+                left_out[1] += 1
+            else:
+                assert s.ladder == g.ladder
+            assert (s.ladder.autograd, s.ladder.abs_error) == (
+                g.ladder.autograd,
+                g.ladder.abs_error,
+            )
+    assert left_out[0] >= 3 and left_out[1] >= 10 and failed >= 1, (left_out, failed)

@@ -104,10 +104,10 @@ def test_a_worker_stuck_past_its_case_limit_is_killed_and_costs_only_that_case(m
 def boom_on_second_model(monkeypatch):
     real = core.run
 
-    def run(prepared, seed=None):
+    def run(prepared, seed=None, **how):
         if prepared.expr.text == "w*x**2+b":
             raise ValueError("injected bug")
-        return real(prepared, seed)
+        return real(prepared, seed, **how)
 
     monkeypatch.setattr(core, "run", run)
 
@@ -140,10 +140,10 @@ def test_an_unexpected_exception_in_a_single_check_is_one_line_exit_3(boom_on_se
 def test_timeout_of_a_single_check_and_of_a_case(monkeypatch):
     real = core.run
 
-    def slow(prepared, seed=None):
+    def slow(prepared, seed=None, **how):
         if seed in (None, 2) or prepared.options.seed == 7:
             time.sleep(30)  # interrupted by SIGALRM
-        return real(prepared, seed)
+        return real(prepared, seed, **how)
 
     monkeypatch.setattr(core, "run", slow)
     start = time.monotonic()
@@ -216,10 +216,10 @@ def test_ctrl_c_in_a_batch_exits_130_without_a_half_report(tmp_path, monkeypatch
     junit = tmp_path / "junit.xml"
     junit.write_text("old report\n")
 
-    def run(prepared, seed=None):
+    def run(prepared, seed=None, **how):
         if seed == 3:
             raise KeyboardInterrupt
-        return real(prepared, seed)
+        return real(prepared, seed, **how)
 
     monkeypatch.setattr(core, "run", run)
     out = gradcheck("w*x+b", "--seeds", "1..5", "--junit", junit, "--format", "jsonl")

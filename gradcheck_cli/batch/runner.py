@@ -116,10 +116,11 @@ class Runner:
     """Runs cases one by one; a (model, options but the seed) is prepared once for the cases
     that use it one after another (a chunk, a seed sweep)."""
 
-    def __init__(self, formulas: bool = True) -> None:
+    def __init__(self, details: bool = True) -> None:
         self._prepared: dict[Any, Any] = {}  # key -> Prepared or the GradcheckError it raised
         self.prepare_calls = 0
-        self.formulas = formulas  # False: a passed case's result is sent without them
+        # False: a passed case's result comes without what only JSON shows (``run_cases``)
+        self.details = details
 
     def run(self, index: int, spec: CaseSpec) -> CaseOutcome:
         """One case, whatever happens in it (KeyboardInterrupt alone goes through)."""
@@ -132,7 +133,7 @@ class Runner:
                 prepared = self._prepare(key, options)
                 from gradcheck_cli import pipeline as core
 
-                result = core.run(prepared, options.seed)
+                result = core.run(prepared, options.seed, analysis=self.details)
         except GradcheckError as exc:
             return _outcome(index, spec, None, str(exc), time.perf_counter() - start)
         except (Exception, TimeLimit) as exc:
@@ -141,7 +142,7 @@ class Runner:
             lost = str(exc) if isinstance(exc, TimeLimit) else internal_error(exc)
             detail = getattr(lost, "detail", "")
             return _outcome(index, spec, None, str(lost), time.perf_counter() - start, detail)
-        result = result if self.formulas or not result.ok else without_formulas(result)
+        result = result if self.details or not result.ok else without_formulas(result)
         return _outcome(index, spec, result, "", time.perf_counter() - start)
 
     def _prepare(self, key: Any, options: Options) -> Any:
@@ -210,22 +211,23 @@ def run_cases(
     on_result: Callable[[CaseOutcome], None] | None = None,
     *,
     worker_init: Callable[[], None] | None = None,
-    formulas: bool = True,
+    details: bool = True,
 ) -> BatchResult:
     """Run every case; ``on_result`` is called with each outcome, in input order, as soon as
     it and all the cases before it have finished. ``workers`` is capped by the number of
     cases and of CPUs. ``worker_init`` (picklable) runs first in each worker process (tests
-    use it to inject faults). ``formulas=False``: workers send a passed case without its
-    formulas (printing them is a worker's costliest step after the check; a report that
-    shows only failed cases does not read them). Ctrl-C raises ``BatchInterrupted`` with
-    what finished."""
+    use it to inject faults). ``details=False``: a passed case's result comes without what
+    only JSON shows, which a report of the failed cases alone does not read: its formulas
+    (printing them is a worker's costliest step after the check) and the rounding bounds a
+    pass by the exact value rounded does not need (``pipeline.run``'s ``analysis``). Ctrl-C
+    raises ``BatchInterrupted`` with what finished."""
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, got {workers}")
     workers = min(workers, len(specs), max_workers())
     emitter = _InOrder(on_result)
     try:
         if workers <= 1:
-            runner = Runner()
+            runner = Runner(details)
             for index, spec in enumerate(specs):
                 emitter.add([runner.run(index, spec)])
         else:
@@ -234,7 +236,7 @@ def run_cases(
             pool.run_pool(
                 chunks(list(enumerate(specs)), workers),
                 workers,
-                runner=partial(Runner, formulas),
+                runner=partial(Runner, details),
                 emit=lambda outcome: emitter.add([outcome]),
                 lost=_lost,
                 worker_init=worker_init,

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gradcheck_cli.results import json_number
+from gradcheck_cli.outcomes import json_number
 
 
 @dataclass(frozen=True)
