@@ -30,7 +30,7 @@ from gradcheck_cli.batch import runner
 from gradcheck_cli.batch.casefile import load_cases
 path, n = sys.argv[1], int(sys.argv[2])
 specs = load_cases(path, text=open(path).read(), fmt="text")[:n]
-r = runner.Runner(details=False)
+r = runner.Runner(False)  # details off (named formulas in older trees)
 for i, s in enumerate(specs):
     r.run(i, s)
 """
