@@ -73,11 +73,12 @@ class Gradients:
         # False: a gradient that autograd got as its exact value rounded passes without its
         # bound, which is then not computed (only a report of a failed check shows it)
         self.analysis = analysis
+        # dtype -> autograd there: its values, its recording, why there is none, its inputs
         self._runs: dict[str, Any] = {options.dtype: (got, traced, reason, list(point.tensors))}
         self._rungs: dict[str, Any] = {}  # dtype -> (autograd's run, its bounds)
         self._differences: list[float] | None = None  # --fd: per parameter
 
-    def run(self, dtype: str) -> tuple[Any, Any, str, list[Any]]:
+    def autograd(self, dtype: str) -> tuple[Any, Any, str, list[Any]]:
         """Autograd in ``dtype``: the run's own, or the ladder's float64 (the same lowering on
         the inputs widened exactly): its values, its recording, why there is none, its inputs."""
         if dtype not in self._runs:
@@ -88,12 +89,12 @@ class Gradients:
         return self._runs[dtype]
 
     def rung(self, dtype: str) -> tuple[Any, Any]:
-        """Autograd's values and the rounding bounds in ``dtype`` (``run``)."""
+        """Autograd's values and the rounding bounds in ``dtype`` (``autograd``)."""
         if dtype not in self._rungs:
             from gradcheck_cli.rounding import bounds
 
             p, o = self.prepared, self.options
-            got, traced, reason, tensors = self.run(dtype)
+            got, traced, reason, tensors = self.autograd(dtype)
             found = bounds.rounding_bounds(
                 traced, tensors, lambda: p.grads, self.point.points, o.reduction, dtype, reason
             )
@@ -101,7 +102,7 @@ class Gradients:
         return self._rungs[dtype]
 
     def unbounded(self, got: float | None, exact: Any, dtype: str) -> bool:
-        """True when gradient's bound in ``dtype`` is left out: no analysis is asked for, none
+        """True when a gradient's bound in ``dtype`` is left out: no analysis is asked for, none
         is computed yet, and ``got`` is the exact value rounded (a pass whatever the bound)."""
         from gradcheck_cli.dtypes import DTYPES
         from gradcheck_cli.exact.evaluate import round_to
@@ -128,7 +129,7 @@ class Gradients:
 
         if self.options.dtype == "float64":
             return None
-        got = self.run("float64")[0].grads[i]
+        got = self.autograd("float64")[0].grads[i]
         if self.unbounded(got, exact, "float64"):
             return verdict.Ladder("float64", got, None, True)
         rigorous = self.rung("float64")[1].method == "aten"
@@ -220,7 +221,7 @@ class Gradients:
             self._differences = fd.central_differences(
                 p.forward, list(self.point.tensors), len(p.roles.params)
             )
-        return fd.column(self._differences[i], exact, self.run("float64")[0].grads[i])
+        return fd.column(self._differences[i], exact, self.autograd("float64")[0].grads[i])
 
 
 def _result(

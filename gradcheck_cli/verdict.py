@@ -13,10 +13,12 @@ The rules, in order:
    the dtype), ``bits`` (log2(1 + floats between autograd and the correctly rounded exact
    value)), ``kappa`` = bound / (u * |exact|). Within tolerance when ``abs_error <= SAFETY *
    bound`` (plus the smallest subnormal) or when autograd returned the correctly rounded exact
-   value (an exact value that underflows to 0 passes when autograd gives 0). A NaN or an
-   infinity where the exact value is finite is a fail; a finite exact value beyond the dtype's
-   range expects an infinity of the right sign. An infinite bound (an intermediate overflows
-   the dtype) covers nothing: only the correctly rounded value passes.
+   value (an exact value that underflows to 0 passes when autograd gives 0; such a pass needs
+   no bound, and a batch that reports failed checks alone leaves it out: ``Facts.bound``
+   None). A NaN or an infinity where the exact value is finite is a fail; a finite exact
+   value beyond the dtype's range expects an infinity of the right sign. An infinite bound
+   (an intermediate overflows the dtype) covers nothing: only the correctly rounded value
+   passes.
 3. Beyond tolerance, the precision ladder speaks (float32 or half precision recomputed in
    float64: rounding shrinks by 2^-29 or more, a real error does not); where the bound is
    only the SymPy fallback (which may cancel terms torch computes, as in a - a), an error that
